@@ -1,0 +1,53 @@
+import { registerAs } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
+import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
+import type { EnkashAuthOptions } from './interfaces/enkash-auth-options.interface.js';
+
+/** The environment variable behind each option read by {@link enkashConfig}. */
+export const ENKASH_ENVIRONMENT_VARIABLES = {
+  baseUrl: 'ENKASH_BASE_URL',
+  clientId: 'ENKASH_CLIENT_ID',
+  clientSecret: 'ENKASH_CLIENT_SECRET',
+  username: 'ENKASH_USERNAME',
+  password: 'ENKASH_PASSWORD',
+  tokenPath: 'ENKASH_TOKEN_PATH',
+  refreshBeforeExpirySeconds: 'ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS',
+  tokenRequestTimeoutMs: 'ENKASH_TOKEN_TIMEOUT_MS',
+  acquireOnStartup: 'ENKASH_ACQUIRE_ON_STARTUP',
+} as const satisfies Record<keyof EnkashAuthOptions, string>;
+
+/**
+ * Reads and validates the `ENKASH_*` variables of an environment.
+ *
+ * @throws EnkashAuthError with code `config` naming every missing or invalid variable (never a secret's value).
+ */
+export function readEnkashOptionsFromEnvironment(
+  environment: NodeJS.ProcessEnv = process.env,
+): EnkashAuthOptions {
+  const raw: Partial<Record<keyof EnkashAuthOptions, unknown>> = {};
+  for (const [option, variable] of Object.entries(ENKASH_ENVIRONMENT_VARIABLES)) {
+    const value = environment[variable];
+    // An optional variable set to an empty string is treated as unset; required ones are reported as empty.
+    raw[option as keyof EnkashAuthOptions] = value;
+  }
+  for (const option of [
+    'tokenPath',
+    'refreshBeforeExpirySeconds',
+    'tokenRequestTimeoutMs',
+    'acquireOnStartup',
+  ] as const) {
+    if (raw[option] === '') raw[option] = undefined;
+  }
+  return resolveEnkashAuthOptions(raw, (option) => ENKASH_ENVIRONMENT_VARIABLES[option]);
+}
+
+/**
+ * The EnKash settings read from the environment through `@nestjs/config`, validated when the module boots.
+ *
+ * @example
+ * EnkashAuthModule.forRootAsync(enkashConfig.asProvider())
+ */
+export const enkashConfig = registerAs('enkash', (): EnkashAuthOptions => readEnkashOptionsFromEnvironment());
+
+/** The type of the settings {@link enkashConfig} provides, for `@Inject(enkashConfig.KEY)`. */
+export type EnkashConfig = ConfigType<typeof enkashConfig>;

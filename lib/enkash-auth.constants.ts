@@ -1,0 +1,13 @@
+/** Context of every log line the library writes through Nest's `Logger`. */
+export const ENKASH_AUTH_LOGGER_CONTEXT = 'EnkashAuth';
+
+/** Name of the `@nestjs/schedule` timeout that renews the token (or retries after a failure). */
+export const ENKASH_TOKEN_RENEWAL_TIMEOUT = 'enkash-auth:token-renewal';
+
+/** Defaults of the optional {@link EnkashAuthOptions}. */
+export const ENKASH_AUTH_DEFAULTS = {
+  tokenPath: '/oauth/token',
+  refreshBeforeExpirySeconds: 300,
+  tokenRequestTimeoutMs: 10_000,
+  acquireOnStartup: true,
+} as const;

@@ -1,0 +1,85 @@
+import type { EnkashAuthErrorCode } from './errors/enkash-auth.error.js';
+
+// Every text the library logs or throws, in one place, so that a reviewer can check none carries a secret.
+// None of these functions is ever given a token, a password, a client secret or a header value.
+
+export type GrantType = 'password' | 'refresh_token';
+
+const grantLabel = (grant: GrantType): string =>
+  grant === 'password' ? 'password grant' : 'refresh grant';
+
+export const invalidConfiguration = (problems: readonly string[]): string =>
+  `Invalid EnKash configuration: ${problems.join('; ')}`;
+
+export const tokenObtained = (grant: GrantType, expiresAt: Date, nextRenewalAt: Date | null): string =>
+  `Access token ${grant === 'password' ? 'acquired' : 'renewed'} with the ${grantLabel(grant)}; ` +
+  `expires at ${expiresAt.toISOString()}` +
+  (nextRenewalAt ? `, renewal scheduled at ${nextRenewalAt.toISOString()}` : '');
+
+export const refreshRejectedFallingBack = (oauthError: string | undefined): string =>
+  `EnKash rejected the refresh token${oauthError ? ` (${oauthError})` : ''}; falling back to the password grant once`;
+
+export const retryScheduled = (
+  grant: GrantType,
+  code: EnkashAuthErrorCode,
+  status: number | undefined,
+  delayMs: number,
+  validUntil: Date | null,
+): string =>
+  `Token request (${grantLabel(grant)}) failed: ${code}${status ? ` (HTTP ${status})` : ''}; ` +
+  `retrying in ${(delayMs / 1000).toFixed(1)} s; ` +
+  (validUntil
+    ? `the current token stays in use until ${validUntil.toISOString()}`
+    : 'no valid token is held');
+
+export const lockedOut = (detail: string): string =>
+  `${detail} Automatic token requests are stopped: EnKash locks an account after 3 consecutive failed logins. ` +
+  `Fix the configuration, then call EnkashAuthService.refresh() or restart the application.`;
+
+export const tokenRefused = (): string =>
+  'EnKash refused the current access token (revoked or expired early); re-acquiring it with the password grant';
+
+export const startupAcquisitionFailed = (code: EnkashAuthErrorCode): string =>
+  `Could not fetch an EnKash access token at startup (${code}); calls will request one on demand`;
+
+export const shuttingDown = (): string =>
+  'EnKash token request aborted: the application is shutting down';
+
+export const tokenRequestTimedOut = (timeoutMs: number): string =>
+  `EnKash token request timed out after ${timeoutMs} ms (tokenRequestTimeoutMs / ENKASH_TOKEN_TIMEOUT_MS)`;
+
+export const tokenEndpointUnreachable = (url: string, reason: string): string =>
+  `EnKash token endpoint ${url} could not be reached (${reason}); check ENKASH_BASE_URL and the network`;
+
+export const serverError = (status: number): string =>
+  `EnKash token endpoint answered HTTP ${status} (server error)`;
+
+export const rateLimited = (retryAfterMs: number | undefined): string =>
+  `EnKash token endpoint answered HTTP 429 (rate limited)` +
+  (retryAfterMs !== undefined ? `; it asked to wait ${Math.ceil(retryAfterMs / 1000)} s` : '');
+
+export const malformedAnswer = (status: number | undefined, what: string): string =>
+  `EnKash token endpoint answered${status ? ` HTTP ${status}` : ''} with ${what}`;
+
+export const invalidCredentials = (description: string | undefined): string =>
+  `EnKash rejected the username or password (invalid_grant${description ? `: ${description}` : ''}); ` +
+  'check ENKASH_USERNAME and ENKASH_PASSWORD.';
+
+export const invalidClient = (status: number, oauthError: string | undefined): string =>
+  `EnKash rejected the client credentials (HTTP ${status}${oauthError ? `, ${oauthError}` : ''}); ` +
+  'check ENKASH_CLIENT_ID and ENKASH_CLIENT_SECRET.';
+
+export const unexpectedClientError = (
+  status: number,
+  url: string,
+  oauthError: string | undefined,
+): string =>
+  `EnKash token endpoint ${url} answered HTTP ${status}${oauthError ? ` (${oauthError})` : ''}; ` +
+  'check ENKASH_BASE_URL and ENKASH_TOKEN_PATH.';
+
+export const redirectRefused = (status: number, url: string): string =>
+  `EnKash token endpoint ${url} answered with a redirect (HTTP ${status}), which is not followed so that ` +
+  'credentials are never sent elsewhere; check ENKASH_BASE_URL and ENKASH_TOKEN_PATH.';
+
+export const serviceClosed = (): string =>
+  'EnkashAuthService is closed: the application is shutting down';

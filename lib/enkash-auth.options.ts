@@ -1,0 +1,157 @@
+import { EnkashAuthError } from './errors/enkash-auth.error.js';
+import { ENKASH_AUTH_DEFAULTS } from './enkash-auth.constants.js';
+import type {
+  EnkashAuthOptions,
+  ResolvedEnkashAuthOptions,
+} from './interfaces/enkash-auth-options.interface.js';
+import { invalidConfiguration } from './enkash-auth.messages.js';
+
+type OptionName = keyof EnkashAuthOptions;
+
+/** How a setting is named to the user: the option key for `forRoot`, the variable for `enkashConfig`. */
+export type OptionLabeller = (option: OptionName) => string;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+// Large enough for any sane timeout, small enough to stay inside setTimeout's 32-bit range.
+const MAX_TIMEOUT_MS = 2_147_483_647;
+const MAX_REFRESH_BEFORE_EXPIRY_SECONDS = 7 * 24 * 3600;
+
+function isLoopback(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+function checkRequiredText(
+  value: unknown,
+  label: string,
+  problems: string[],
+  { secret }: { secret: boolean },
+): string {
+  if (value === undefined || value === null) {
+    problems.push(`${label} is required`);
+    return '';
+  }
+  if (typeof value !== 'string') {
+    problems.push(`${label} must be a string`);
+    return '';
+  }
+  if (value.trim() === '') {
+    problems.push(`${label} is required (it is empty or only whitespace)`);
+    return '';
+  }
+  // A stray space from a .env file would fail the login, and EnKash locks the account after 3 failures.
+  if (value !== value.trim()) {
+    problems.push(
+      `${label} has leading or trailing whitespace${secret ? '' : ` ("${value}")`}: remove it`,
+    );
+  }
+  return value;
+}
+
+function checkBaseUrl(value: unknown, label: string, problems: string[]): string {
+  const text = checkRequiredText(value, label, problems, { secret: false }).trim();
+  if (text === '') return '';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    problems.push(`${label} must be an absolute URL such as https://api.enkash.in (got "${text}")`);
+    return '';
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    problems.push(
+      `${label} must use https:// (plain http:// is allowed only for loopback hosts; got "${url.origin}")`,
+    );
+  }
+  if (url.username || url.password) {
+    problems.push(`${label} must not contain credentials`);
+  }
+  if (url.search || url.hash) {
+    problems.push(`${label} must not contain a query string or a fragment`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+function checkTokenPath(value: unknown, label: string, problems: string[]): string {
+  if (value === undefined) return ENKASH_AUTH_DEFAULTS.tokenPath;
+  if (typeof value !== 'string' || !value.trim().startsWith('/') || /[\s?#]/.test(value.trim())) {
+    problems.push(`${label} must be a path starting with "/" such as /oauth/token`);
+    return ENKASH_AUTH_DEFAULTS.tokenPath;
+  }
+  return value.trim();
+}
+
+function checkPositiveInteger(
+  value: unknown,
+  fallback: number,
+  max: number,
+  label: string,
+  problems: string[],
+): number {
+  if (value === undefined) return fallback;
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number <= 0 || number > max) {
+    const shown = typeof value === 'string' || typeof value === 'number' ? ` (got "${value}")` : '';
+    problems.push(`${label} must be a positive whole number no greater than ${max}${shown}`);
+    return fallback;
+  }
+  return number;
+}
+
+function checkBoolean(value: unknown, fallback: boolean, label: string, problems: string[]): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  problems.push(`${label} must be true or false`);
+  return fallback;
+}
+
+/**
+ * Validates options and applies defaults. Every problem is collected, so that a user fixes their `.env` in one go;
+ * values of secrets are never echoed.
+ *
+ * @throws EnkashAuthError with code `config`, naming each invalid setting.
+ */
+export function resolveEnkashAuthOptions(
+  options: Partial<Record<OptionName, unknown>>,
+  labelOf: OptionLabeller = (option) => option,
+): ResolvedEnkashAuthOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new EnkashAuthError('config', invalidConfiguration(['the options object is missing']));
+  }
+  const problems: string[] = [];
+  const resolved: ResolvedEnkashAuthOptions = {
+    baseUrl: checkBaseUrl(options.baseUrl, labelOf('baseUrl'), problems),
+    clientId: checkRequiredText(options.clientId, labelOf('clientId'), problems, { secret: false }),
+    clientSecret: checkRequiredText(options.clientSecret, labelOf('clientSecret'), problems, {
+      secret: true,
+    }),
+    username: checkRequiredText(options.username, labelOf('username'), problems, { secret: true }),
+    password: checkRequiredText(options.password, labelOf('password'), problems, { secret: true }),
+    tokenPath: checkTokenPath(options.tokenPath, labelOf('tokenPath'), problems),
+    refreshBeforeExpirySeconds: checkPositiveInteger(
+      options.refreshBeforeExpirySeconds,
+      ENKASH_AUTH_DEFAULTS.refreshBeforeExpirySeconds,
+      MAX_REFRESH_BEFORE_EXPIRY_SECONDS,
+      labelOf('refreshBeforeExpirySeconds'),
+      problems,
+    ),
+    tokenRequestTimeoutMs: checkPositiveInteger(
+      options.tokenRequestTimeoutMs,
+      ENKASH_AUTH_DEFAULTS.tokenRequestTimeoutMs,
+      MAX_TIMEOUT_MS,
+      labelOf('tokenRequestTimeoutMs'),
+      problems,
+    ),
+    acquireOnStartup: checkBoolean(
+      options.acquireOnStartup,
+      ENKASH_AUTH_DEFAULTS.acquireOnStartup,
+      labelOf('acquireOnStartup'),
+      problems,
+    ),
+  };
+  if (problems.length > 0) {
+    throw new EnkashAuthError('config', invalidConfiguration(problems));
+  }
+  return Object.freeze(resolved);
+}

@@ -1,0 +1,89 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { ENKASH_AUTH_LOGGER_CONTEXT, ENKASH_TOKEN_RENEWAL_TIMEOUT } from './enkash-auth.constants.js';
+import { ENKASH_AUTH_MODULE_OPTIONS } from './enkash-auth.module-definition.js';
+import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
+import type { EnkashAuthOptions } from './interfaces/enkash-auth-options.interface.js';
+import type { EnkashTokenStatus } from './interfaces/enkash-token-status.interface.js';
+import { RenewalTimer } from './token/renewal-timer.js';
+import { TokenHttpClient } from './token/token-http-client.js';
+import { TokenManager } from './token/token-manager.js';
+
+/**
+ * Holds the EnKash access token: fetches it with the password grant, caches it, shares one request among concurrent
+ * callers, and renews it before expiry with the refresh grant on a `@nestjs/schedule` timeout.
+ */
+@Injectable()
+export class EnkashAuthService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+  private readonly logger = new Logger(ENKASH_AUTH_LOGGER_CONTEXT);
+  private readonly tokens: TokenManager;
+  private readonly acquireOnStartup: boolean;
+
+  constructor(
+    @Inject(ENKASH_AUTH_MODULE_OPTIONS) options: EnkashAuthOptions,
+    // The host's registry when it imports ScheduleModule.forRoot(); a private one otherwise. Never forRoot() here:
+    // a second forRoot() would run every cron job of the host twice.
+    @Optional() schedulerRegistry?: SchedulerRegistry,
+  ) {
+    const resolved = resolveEnkashAuthOptions(options);
+    this.acquireOnStartup = resolved.acquireOnStartup;
+    this.tokens = new TokenManager({
+      options: resolved,
+      client: new TokenHttpClient(resolved),
+      timer: new RenewalTimer(schedulerRegistry ?? new SchedulerRegistry(), ENKASH_TOKEN_RENEWAL_TIMEOUT),
+      logger: this.logger,
+    });
+  }
+
+  /** The current valid access token; requests one when none is held. Rejects with an `EnkashAuthError`. */
+  getAccessToken(): Promise<string> {
+    return this.tokens.getAccessToken();
+  }
+
+  /** `Bearer <token>`, ready for an `Authorization` header. */
+  async getAuthorizationHeader(): Promise<string> {
+    return `Bearer ${await this.tokens.getAccessToken()}`;
+  }
+
+  /**
+   * The held token if it is valid now, without waiting and without contacting EnKash; `undefined` otherwise.
+   * For hot paths that must not await.
+   */
+  getCachedAccessToken(): string | undefined {
+    return this.tokens.currentToken();
+  }
+
+  /** Renews the token now. Also the explicit way to try again after EnKash rejected the credentials. */
+  refresh(): Promise<void> {
+    return this.tokens.refresh();
+  }
+
+  /**
+   * Tells the service that EnKash refused `token` (a 401). Acts only if it is still the current token, so that many
+   * concurrent 401s cause one re-acquisition.
+   */
+  invalidate(token: string): void {
+    this.tokens.invalidate(token);
+  }
+
+  /** Where the token stands: state, expiry, renewals, failures. Never a token or a secret. */
+  getStatus(): EnkashTokenStatus {
+    return this.tokens.getStatus();
+  }
+
+  /** @internal Fetches the first token in the background: the app boots even when EnKash is unreachable. */
+  onApplicationBootstrap(): void {
+    if (this.acquireOnStartup) this.tokens.start();
+  }
+
+  /** @internal Clears the renewal timer and aborts the token request under way. */
+  onModuleDestroy(): void {
+    this.tokens.close();
+  }
+
+  /** @internal Same as {@link onModuleDestroy}, for hosts that only enable shutdown hooks. */
+  onApplicationShutdown(): void {
+    this.tokens.close();
+  }
+}

@@ -1,0 +1,41 @@
+import type { EnkashAuthErrorCode } from '../errors/enkash-auth.error.js';
+
+/**
+ * Where the token engine stands.
+ *
+ * - `idle`: no token was requested yet.
+ * - `acquiring`: no valid token is held and a token request is under way.
+ * - `valid`: a valid token is held.
+ * - `renewing`: a valid token is held and a renewal is under way.
+ * - `retrying`: no valid token is held; a retry is scheduled after a transient failure.
+ * - `expired`: the last token expired or was refused, and no request is under way.
+ * - `locked_out`: EnKash rejected the credentials or the configuration; nothing is retried until `refresh()`.
+ * - `closed`: the application is shutting down.
+ */
+export type EnkashTokenState =
+  | 'idle'
+  | 'acquiring'
+  | 'valid'
+  | 'renewing'
+  | 'retrying'
+  | 'expired'
+  | 'locked_out'
+  | 'closed';
+
+/** A snapshot of the token engine for health checks and diagnostics. It never holds a token or a secret. */
+export interface EnkashTokenStatus {
+  /** Where the token engine stands. */
+  state: EnkashTokenState;
+  /** When the held token expires, or `null` when none is held. */
+  expiresAt: Date | null;
+  /** When the next renewal or retry is scheduled, or `null` when none is. */
+  nextRenewalAt: Date | null;
+  /** When a token was last obtained (acquired or renewed), or `null`. */
+  lastRenewalAt: Date | null;
+  /** How many tokens were obtained since start (first acquisition included). */
+  renewals: number;
+  /** Token requests that failed in a row since the last success. */
+  consecutiveFailures: number;
+  /** Code of the last failure, or `null` when the last token request succeeded. */
+  lastErrorCode: EnkashAuthErrorCode | null;
+}

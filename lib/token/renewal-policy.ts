@@ -1,0 +1,69 @@
+// Pure timing rules of the token engine, kept apart so that they can be read and tested on their own.
+
+/** Longer than setTimeout can wait in one go (2^31−1 ms); longer delays are chained. */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/** Backoff after a transient failure: the first retry comes within a second or two, later ones at most a minute apart. */
+export const BACKOFF_BASE_MS = 1_000;
+export const BACKOFF_MAX_MS = 60_000;
+
+/** A server's `Retry-After` is honoured up to this long; a longer one would leave the app without a token for too long. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+/**
+ * Callers that find no valid token may send a token request even while a background retry waits, but never more
+ * often than this: a burst of calls against a failing endpoint must not hammer it.
+ */
+export const ON_DEMAND_MIN_INTERVAL_MS = 1_000;
+
+/** Lifetime assumed when EnKash's answer has no `expires_in` (its docs mention 5-minute tokens). */
+export const ASSUMED_LIFETIME_MS = 5 * 60_000;
+
+/** Announced lifetimes are capped here, far below what a Date can hold. */
+export const MAX_LIFETIME_MS = 365 * 24 * 3600_000;
+
+/**
+ * A token is not handed out during the last moments of its life, where a call could reach EnKash after it expired:
+ * 5 seconds, or a tenth of its lifetime for short-lived tokens.
+ */
+export function expiryGuardMs(lifetimeMs: number): number {
+  return Math.min(5_000, lifetimeMs / 10);
+}
+
+/**
+ * When to renew, counted from when the token request was sent: `lifetime − margin`, where the margin is
+ * `refreshBeforeExpirySeconds` but never more than half the lifetime, so that a token of a few seconds is renewed
+ * at half its life rather than in a storm.
+ */
+export function renewalDelayMs(lifetimeMs: number, refreshBeforeExpirySeconds: number): number {
+  const marginMs = Math.min(refreshBeforeExpirySeconds * 1_000, lifetimeMs / 2);
+  return Math.max(0, lifetimeMs - marginMs);
+}
+
+/**
+ * Exponential backoff with jitter for the n-th consecutive failure (1-based): between half and all of
+ * `base × 2^(n−1)`, capped at {@link BACKOFF_MAX_MS}. Jitter keeps replicas from retrying in step.
+ */
+export function backoffDelayMs(consecutiveFailures: number, random: () => number = Math.random): number {
+  const exponent = Math.min(Math.max(consecutiveFailures - 1, 0), 30);
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** exponent);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Parses a `Retry-After` header (seconds, or an HTTP date) into milliseconds from now, capped at
+ * {@link MAX_RETRY_AFTER_MS}; `undefined` when absent or unreadable.
+ */
+export function parseRetryAfterMs(header: unknown, nowEpochMs: number = Date.now()): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const text = header.trim();
+  let delayMs: number;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    delayMs = Number(text) * 1_000;
+  } else {
+    const date = Date.parse(text);
+    if (Number.isNaN(date)) return undefined;
+    delayMs = date - nowEpochMs;
+  }
+  return Math.min(Math.max(0, Math.round(delayMs)), MAX_RETRY_AFTER_MS);
+}

@@ -1,0 +1,164 @@
+import { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import type { GrantType } from '../enkash-auth.messages.js';
+import {
+  invalidClient,
+  invalidCredentials,
+  malformedAnswer,
+  rateLimited,
+  redirectRefused,
+  serverError,
+  unexpectedClientError,
+} from '../enkash-auth.messages.js';
+import { ASSUMED_LIFETIME_MS, MAX_LIFETIME_MS, parseRetryAfterMs } from './renewal-policy.js';
+import type { TokenSet } from './token-set.js';
+
+/** EnKash's answer to a token request, as received. */
+export interface TokenAnswer {
+  status: number;
+  body: string;
+  retryAfter: unknown;
+}
+
+type JsonObject = Record<string, unknown>;
+
+function parseJsonObject(body: string): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(body);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as JsonObject)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+/** Only a short OAuth2 error code is kept from an error answer: its shape is known and carries no secret. */
+function oauthErrorOf(json: JsonObject | undefined): string | undefined {
+  const error = json?.error;
+  return typeof error === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(error) ? error : undefined;
+}
+
+/**
+ * `error_description` helps an operator ("Bad credentials", "User account is locked"), but Spring echoes the refresh
+ * token in some of them ("Invalid refresh token: <value>"): every known secret is masked, and the text is cut short.
+ */
+function safeDescription(json: JsonObject | undefined, secrets: readonly string[]): string | undefined {
+  const description = json?.error_description ?? json?.errorDescription;
+  if (typeof description !== 'string' || description.trim() === '') return undefined;
+  let text = description.replace(/[^\x20-\x7E]/g, ' ').slice(0, 200);
+  for (const secret of secrets) {
+    if (!secret) continue;
+    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+      text = text.split(form).join('[redacted]');
+    }
+  }
+  // Whatever follows "token:" is a token value, whether we know it or not.
+  return text.replace(/(token[^:]*:\s*)\S+/gi, '$1[redacted]').trim();
+}
+
+function malformed(status: number, grantType: GrantType, what: string): EnkashAuthError {
+  return new EnkashAuthError('malformed_response', malformedAnswer(status, what), {
+    status,
+    grantType,
+    retryable: true,
+  });
+}
+
+function lifetimeOf(
+  json: JsonObject,
+  status: number,
+  grant: GrantType,
+): { lifetimeMs: number; assumed: boolean } {
+  const raw = json.expires_in ?? json.expiresIn;
+  if (raw === undefined || raw === null) return { lifetimeMs: ASSUMED_LIFETIME_MS, assumed: true };
+  const seconds = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+    throw malformed(status, grant, 'an invalid expires_in (not a non-negative number)');
+  }
+  return { lifetimeMs: Math.min(seconds * 1_000, MAX_LIFETIME_MS), assumed: false };
+}
+
+/** Reads a 200 answer; accepts EnKash's snake_case and camelCase forms. */
+function readTokenSet(answer: TokenAnswer, grant: GrantType): TokenSet {
+  const json = parseJsonObject(answer.body);
+  if (!json) {
+    throw malformed(answer.status, grant, 'a body that is not a JSON object');
+  }
+  const accessToken = nonEmptyString(json.access_token ?? json.accessToken);
+  if (!accessToken) {
+    throw malformed(answer.status, grant, 'no access token');
+  }
+  const tokenType = nonEmptyString(json.token_type ?? json.tokenType);
+  if (tokenType !== undefined && tokenType.toLowerCase() !== 'bearer') {
+    throw malformed(answer.status, grant, 'a token type other than bearer');
+  }
+  const { lifetimeMs, assumed } = lifetimeOf(json, answer.status, grant);
+  const refreshToken = nonEmptyString(json.refresh_token ?? json.refreshToken);
+  const scope = nonEmptyString(json.scope);
+  return {
+    accessToken,
+    lifetimeMs,
+    lifetimeAssumed: assumed,
+    ...(refreshToken !== undefined && { refreshToken }),
+    ...(scope !== undefined && { scope }),
+  };
+}
+
+/** Turns an error answer into an {@link EnkashAuthError}; decides what is retryable. */
+function errorOf(answer: TokenAnswer, grant: GrantType, tokenUrl: string, secrets: readonly string[]): EnkashAuthError {
+  const { status } = answer;
+  const json = parseJsonObject(answer.body);
+  const oauthError = oauthErrorOf(json);
+  const details = { status, grantType: grant, ...(oauthError !== undefined && { oauthError }) };
+
+  if (status >= 300 && status < 400) {
+    return new EnkashAuthError('config', redirectRefused(status, tokenUrl), { ...details, retryable: false });
+  }
+  if (status === 429) {
+    const retryAfterMs = parseRetryAfterMs(answer.retryAfter);
+    return new EnkashAuthError('rate_limited', rateLimited(retryAfterMs), {
+      ...details,
+      retryable: true,
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    });
+  }
+  if (status >= 500) {
+    return new EnkashAuthError('server_error', serverError(status), { ...details, retryable: true });
+  }
+  if (status === 408) {
+    return new EnkashAuthError('timeout', serverError(status), { ...details, retryable: true });
+  }
+  if (oauthError === 'invalid_grant' || (grant === 'refresh_token' && oauthError === 'invalid_token')) {
+    // On a refresh grant this means the refresh token is no longer accepted: the caller falls back to the password grant.
+    return new EnkashAuthError('invalid_credentials', invalidCredentials(safeDescription(json, secrets)), {
+      ...details,
+      retryable: false,
+    });
+  }
+  if (status === 401 || oauthError === 'invalid_client' || oauthError === 'unauthorized_client' || oauthError === 'unauthorized') {
+    return new EnkashAuthError('invalid_client', invalidClient(status, oauthError), { ...details, retryable: false });
+  }
+  // Any other 4xx (404 path, 405, unsupported_grant_type, invalid_request) is a configuration mistake.
+  return new EnkashAuthError('config', unexpectedClientError(status, tokenUrl, oauthError), {
+    ...details,
+    retryable: false,
+  });
+}
+
+/**
+ * Interprets EnKash's answer to a token request: a {@link TokenSet} on success, otherwise a typed error.
+ * `secrets` are masked in any text kept from the answer.
+ */
+export function interpretTokenAnswer(
+  answer: TokenAnswer,
+  grant: GrantType,
+  tokenUrl: string,
+  secrets: readonly string[],
+): TokenSet {
+  if (answer.status >= 200 && answer.status < 300) return readTokenSet(answer, grant);
+  throw errorOf(answer, grant, tokenUrl, secrets);
+}

@@ -1,0 +1,333 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import { resolveEnkashAuthOptions } from '../enkash-auth.options.js';
+import { RenewalTimer } from './renewal-timer.js';
+import type { TokenGrantClient } from './token-manager.js';
+import { TokenManager } from './token-manager.js';
+import type { TokenSet } from './token-set.js';
+
+type Answer = TokenSet | EnkashAuthError;
+
+/** A token endpoint stand-in for timing tests: answers from a queue, after `latencyMs` of fake time. */
+class ScriptedGrants implements TokenGrantClient {
+  readonly calls: Array<{ grant: 'password' | 'refresh_token'; refreshToken?: string }> = [];
+  readonly answers: { password: Answer[]; refresh_token: Answer[] } = { password: [], refresh_token: [] };
+  closed = false;
+  latencyMs = 0;
+  private issued = 0;
+
+  requestPasswordGrant(): Promise<TokenSet> {
+    this.calls.push({ grant: 'password' });
+    return this.answer(this.answers.password.shift());
+  }
+
+  requestRefreshGrant(refreshToken: string): Promise<TokenSet> {
+    this.calls.push({ grant: 'refresh_token', refreshToken });
+    return this.answer(this.answers.refresh_token.shift());
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  count(grant: 'password' | 'refresh_token'): number {
+    return this.calls.filter((call) => call.grant === grant).length;
+  }
+
+  private answer(answer: Answer | undefined): Promise<TokenSet> {
+    const result = answer ?? token(86_399, `access-${++this.issued}`);
+    return new Promise((resolve, reject) => {
+      const settle = (): void => (result instanceof EnkashAuthError ? reject(result) : resolve(result));
+      if (this.latencyMs > 0) setTimeout(settle, this.latencyMs);
+      else settle();
+    });
+  }
+}
+
+function token(expiresInSeconds: number, accessToken = 'access-x', refreshToken = 'refresh-1'): TokenSet {
+  return { accessToken, refreshToken, lifetimeMs: expiresInSeconds * 1000, lifetimeAssumed: false };
+}
+
+const serverError = (): EnkashAuthError =>
+  new EnkashAuthError('server_error', 'EnKash token endpoint answered HTTP 500', {
+    status: 500,
+    retryable: true,
+  });
+const badCredentials = (): EnkashAuthError =>
+  new EnkashAuthError('invalid_credentials', 'EnKash rejected the username or password', {
+    status: 400,
+    retryable: false,
+    oauthError: 'invalid_grant',
+    grantType: 'password',
+  });
+
+describe('TokenManager timing', () => {
+  let grants: ScriptedGrants;
+  let registry: SchedulerRegistry;
+  let manager: TokenManager;
+  const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+
+  function createManager(refreshBeforeExpirySeconds = 300): TokenManager {
+    const options = resolveEnkashAuthOptions({
+      baseUrl: 'https://ekpayout-uat.enkash.in',
+      clientId: 'client',
+      clientSecret: 'secret',
+      username: 'user@example.com',
+      password: 'password',
+      refreshBeforeExpirySeconds,
+    });
+    return new TokenManager({
+      options,
+      client: grants,
+      timer: new RenewalTimer(registry, 'enkash-auth:token-renewal'),
+      logger,
+      random: () => 1,
+    });
+  }
+
+  /** Lets promise callbacks run between fake-timer steps. */
+  async function flush(): Promise<void> {
+    for (let i = 0; i < 10; i += 1) await Promise.resolve();
+  }
+
+  async function advance(ms: number): Promise<void> {
+    await jest.advanceTimersByTimeAsync(ms);
+    await flush();
+  }
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    grants = new ScriptedGrants();
+    registry = new SchedulerRegistry();
+    logger.log.mockReset();
+    logger.warn.mockReset();
+    logger.error.mockReset();
+    manager = createManager();
+  });
+
+  afterEach(() => {
+    manager.close();
+    jest.useRealTimers();
+  });
+
+  it('renews the token with the refresh grant 5 minutes before expiry', async () => {
+    await manager.getAccessToken();
+    expect(registry.getTimeouts()).toEqual(['enkash-auth:token-renewal']);
+
+    await advance((86_399 - 300) * 1000 - 1);
+    expect(grants.count('refresh_token')).toBe(0);
+
+    await advance(1);
+    expect(grants.calls).toEqual([
+      { grant: 'password' },
+      { grant: 'refresh_token', refreshToken: 'refresh-1' },
+    ]);
+    expect(await manager.getAccessToken()).toBe('access-2');
+  });
+
+  it('counts the lifetime from when the request was sent, not from when the answer came', async () => {
+    grants.latencyMs = 3_000;
+    const first = manager.getAccessToken();
+    await advance(3_000);
+    await first;
+
+    await advance((86_399 - 300) * 1000 - 3_000 - 1);
+    expect(grants.count('refresh_token')).toBe(0);
+    await advance(1);
+    expect(grants.count('refresh_token')).toBe(1);
+  });
+
+  it('never renews earlier than half the lifetime of a short-lived token', async () => {
+    grants.answers.password.push(token(4));
+    grants.answers.refresh_token.push(token(4, 'access-b'), token(4, 'access-c'));
+    await manager.getAccessToken();
+
+    await advance(1_999);
+    expect(grants.count('refresh_token')).toBe(0);
+    await advance(1);
+    expect(grants.count('refresh_token')).toBe(1);
+
+    // One renewal per half-lifetime, not a storm.
+    await advance(2_000);
+    expect(grants.count('refresh_token')).toBe(2);
+  });
+
+  it('does not fire early when the renewal is further away than setTimeout can wait', async () => {
+    grants.answers.password.push(token(60 * 24 * 3600)); // 60 days
+    await manager.getAccessToken();
+
+    await advance(2 ** 31 - 1); // ~24.8 days
+    expect(grants.count('refresh_token')).toBe(0);
+    await advance(60 * 24 * 3600 * 1000 - 300_000 - (2 ** 31 - 1) - 1);
+    expect(grants.count('refresh_token')).toBe(0);
+    await advance(1);
+    expect(grants.count('refresh_token')).toBe(1);
+  });
+
+  it('shares one token request among 100 concurrent cold callers', async () => {
+    grants.latencyMs = 50;
+    const callers = Array.from({ length: 100 }, () => manager.getAccessToken());
+    await advance(50);
+    const tokens = await Promise.all(callers);
+    expect(new Set(tokens)).toEqual(new Set(['access-1']));
+    expect(grants.calls).toHaveLength(1);
+  });
+
+  describe('when a renewal fails with a transient error', () => {
+    it('keeps handing out the still-valid token and retries with growing backoff', async () => {
+      grants.answers.password.push(token(600, 'access-a'));
+      grants.answers.refresh_token.push(serverError(), serverError(), serverError());
+      await manager.getAccessToken();
+
+      await advance(300_000); // the renewal fires and fails
+      expect(grants.count('refresh_token')).toBe(1);
+      expect(await manager.getAccessToken()).toBe('access-a');
+      expect(manager.getStatus()).toMatchObject({ state: 'valid', consecutiveFailures: 1, lastErrorCode: 'server_error' });
+
+      await advance(1_000); // first retry: within a second (random() = 1 gives the upper bound)
+      expect(grants.count('refresh_token')).toBe(2);
+      await advance(1_999);
+      expect(grants.count('refresh_token')).toBe(2);
+      await advance(1); // second retry: 2 s later
+      expect(grants.count('refresh_token')).toBe(3);
+      await advance(4_000); // third retry: 4 s later, and it succeeds
+      expect(grants.count('refresh_token')).toBe(4);
+      expect(manager.getStatus()).toMatchObject({ state: 'valid', consecutiveFailures: 0, lastErrorCode: null });
+      expect(await manager.getAccessToken()).not.toBe('access-a');
+    });
+
+    it('caps the backoff at one minute', async () => {
+      grants.answers.password.push(token(7_200, 'access-a'));
+      grants.answers.refresh_token.push(...Array.from({ length: 12 }, serverError));
+      await manager.getAccessToken();
+      await advance(6_900_000); // the renewal fires
+      const delays = [1, 2, 4, 8, 16, 32, 60, 60, 60];
+      for (const delay of delays) await advance(delay * 1000);
+      expect(grants.count('refresh_token')).toBe(1 + delays.length);
+      await advance(59_999);
+      expect(grants.count('refresh_token')).toBe(1 + delays.length);
+    });
+
+    it("honours a 429's Retry-After before trying again", async () => {
+      grants.answers.password.push(token(600, 'access-a'));
+      grants.answers.refresh_token.push(
+        new EnkashAuthError('rate_limited', 'EnKash token endpoint answered HTTP 429', {
+          status: 429,
+          retryable: true,
+          retryAfterMs: 30_000,
+        }),
+      );
+      await manager.getAccessToken();
+      await advance(300_000);
+      await advance(29_999);
+      expect(grants.count('refresh_token')).toBe(1);
+      await advance(1);
+      expect(grants.count('refresh_token')).toBe(2);
+    });
+  });
+
+  describe('when no valid token is held and EnKash keeps failing', () => {
+    it('rejects promptly with a retryable error and never sends more than one request a second', async () => {
+      grants.answers.password.push(...Array.from({ length: 20 }, serverError));
+      await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'server_error', retryable: true });
+      for (let i = 0; i < 50; i += 1) {
+        await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
+      }
+      expect(grants.calls).toHaveLength(1);
+
+      await advance(1_000); // the background retry (1 s) and on-demand calls share one request a second
+      await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
+      expect(grants.calls.length).toBeLessThanOrEqual(3);
+      expect(manager.getStatus().state).toBe('retrying');
+    });
+
+    it('makes a new request when a caller comes after the spacing, without waiting out the backoff', async () => {
+      grants.answers.password.push(serverError(), serverError(), serverError(), serverError());
+      await expect(manager.getAccessToken()).rejects.toThrow(EnkashAuthError);
+      await advance(1_000); // background retry #1
+      await advance(2_000); // background retry #2 (backoff now 4 s)
+      expect(grants.calls).toHaveLength(3);
+      await advance(1_000);
+      grants.answers.password.length = 0; // EnKash is back
+      expect(await manager.getAccessToken()).toMatch(/^access-/);
+      expect(grants.calls).toHaveLength(4);
+    });
+  });
+
+  describe('when the refresh grant is rejected', () => {
+    it('falls back to the password grant once', async () => {
+      grants.answers.password.push(token(600, 'access-a'));
+      grants.answers.refresh_token.push(
+        new EnkashAuthError('invalid_credentials', 'refresh token rejected', {
+          status: 400,
+          oauthError: 'invalid_grant',
+          grantType: 'refresh_token',
+        }),
+      );
+      grants.answers.password.push(token(600, 'access-b', 'refresh-2'));
+      await manager.getAccessToken();
+      await advance(300_000);
+      expect(grants.calls.map((call) => call.grant)).toEqual(['password', 'refresh_token', 'password']);
+      expect(await manager.getAccessToken()).toBe('access-b');
+      // The next renewal uses the new refresh token.
+      await advance(300_000);
+      expect(grants.calls[3]).toEqual({ grant: 'refresh_token', refreshToken: 'refresh-2' });
+    });
+  });
+
+  describe('when EnKash rejects the credentials', () => {
+    it('never retries on its own, and rejects at once until refresh() is called', async () => {
+      grants.answers.password.push(badCredentials());
+      await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'invalid_credentials', retryable: false });
+      expect(logger.error).toHaveBeenCalledTimes(1);
+      expect(String(logger.error.mock.calls[0]?.[0])).toMatch(/locks an account after 3 consecutive failed logins/);
+
+      for (let i = 0; i < 5; i += 1) {
+        await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'invalid_credentials' });
+      }
+      await advance(24 * 3600 * 1000);
+      expect(grants.calls).toHaveLength(1);
+      expect(manager.getStatus().state).toBe('locked_out');
+      expect(registry.getTimeouts()).toEqual([]);
+      expect(logger.error).toHaveBeenCalledTimes(1);
+
+      await manager.refresh();
+      expect(grants.calls).toHaveLength(2);
+      expect(await manager.getAccessToken()).toBe('access-1');
+      expect(manager.getStatus().state).toBe('valid');
+    });
+  });
+
+  describe('when EnKash refuses the current token', () => {
+    it('re-acquires with the password grant once for many concurrent refusals', async () => {
+      const refused = await manager.getAccessToken();
+      grants.latencyMs = 20;
+      for (let i = 0; i < 50; i += 1) manager.invalidate(refused);
+      const next = manager.getAccessToken();
+      await advance(20);
+      expect(await next).toBe('access-2');
+      expect(grants.calls.map((call) => call.grant)).toEqual(['password', 'password']);
+
+      manager.invalidate(refused); // a late 401 for the old token changes nothing
+      expect(grants.calls).toHaveLength(2);
+    });
+  });
+
+  it('replaces a token answered in its last second with the refresh grant at once', async () => {
+    grants.answers.password.push(token(0, 'dying'));
+    grants.answers.refresh_token.push(token(86_399, 'fresh'));
+    expect(await manager.getAccessToken()).toBe('fresh');
+    expect(grants.calls.map((call) => call.grant)).toEqual(['password', 'refresh_token']);
+  });
+
+  it('clears its timer and rejects callers once closed', async () => {
+    await manager.getAccessToken();
+    expect(jest.getTimerCount()).toBe(1);
+    manager.close();
+    expect(jest.getTimerCount()).toBe(0);
+    expect(registry.getTimeouts()).toEqual([]);
+    expect(grants.closed).toBe(true);
+    expect(manager.getStatus().state).toBe('closed');
+  });
+});

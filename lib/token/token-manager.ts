@@ -1,0 +1,286 @@
+import type { LoggerService } from '@nestjs/common';
+import { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import type { GrantType } from '../enkash-auth.messages.js';
+import {
+  lockedOut,
+  malformedAnswer,
+  refreshRejectedFallingBack,
+  retryScheduled,
+  serviceClosed,
+  tokenObtained,
+  tokenRefused,
+} from '../enkash-auth.messages.js';
+import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
+import type { EnkashTokenState, EnkashTokenStatus } from '../interfaces/enkash-token-status.interface.js';
+import {
+  backoffDelayMs,
+  expiryGuardMs,
+  ON_DEMAND_MIN_INTERVAL_MS,
+  renewalDelayMs,
+} from './renewal-policy.js';
+import type { RenewalTimer } from './renewal-timer.js';
+import type { TokenHttpClient } from './token-http-client.js';
+import type { TokenSet } from './token-set.js';
+
+/** What the token manager needs from the wire: the two grants, and a way to abort them. */
+export type TokenGrantClient = Pick<TokenHttpClient, 'requestPasswordGrant' | 'requestRefreshGrant' | 'close'>;
+
+/** Everything the token manager depends on, injectable so that its timing can be tested with fake timers. */
+export interface TokenManagerDependencies {
+  options: ResolvedEnkashAuthOptions;
+  client: TokenGrantClient;
+  timer: RenewalTimer;
+  logger: Pick<LoggerService, 'log' | 'warn' | 'error'>;
+  /** Monotonic clock in milliseconds. */
+  now?: () => number;
+  random?: () => number;
+}
+
+interface HeldToken {
+  readonly accessToken: string;
+  /** Monotonic time after which the token is no longer handed out. */
+  readonly usableUntilMs: number;
+  readonly expiresAt: Date;
+}
+
+/** A token answer with less life than this is about to expire on the server: it is renewed at once. */
+const MIN_USEFUL_LIFETIME_MS = 1_000;
+
+/**
+ * The token engine: caches the access token, shares one token request among concurrent callers, renews before
+ * expiry with the refresh grant, backs off on transient failures and stops after bad credentials.
+ * Framework-free; {@link EnkashAuthService} wires it into Nest's lifecycle.
+ */
+export class TokenManager {
+  private held: HeldToken | null = null;
+  private refreshToken: string | undefined;
+  /** After EnKash refused our token, the password grant fetches the server's current one without revoking it. */
+  private preferPasswordGrant = false;
+  private inFlight: Promise<HeldToken> | null = null;
+  private lockout: EnkashAuthError | null = null;
+  private lastError: EnkashAuthError | null = null;
+  private lastFailureAtMs = Number.NEGATIVE_INFINITY;
+  private retryAfterUntilMs = Number.NEGATIVE_INFINITY;
+  private consecutiveFailures = 0;
+  private renewals = 0;
+  private lastRenewalAt: Date | null = null;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly deps: TokenManagerDependencies) {
+    this.now = deps.now ?? (() => performance.now());
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** The held token if it is still valid; never contacts EnKash. */
+  currentToken(): string | undefined {
+    const held = this.held;
+    return held !== null && this.now() < held.usableUntilMs ? held.accessToken : undefined;
+  }
+
+  /** The valid token, from the cache or from a token request shared with every concurrent caller. */
+  getAccessToken(): Promise<string> {
+    const token = this.currentToken();
+    if (token !== undefined) return Promise.resolve(token);
+    return this.obtain().then((held) => held.accessToken);
+  }
+
+  /** Fetches the first token in the background; a failure is logged and retried, never thrown. */
+  start(): void {
+    if (!this.closed && this.inFlight === null && this.held === null && this.lockout === null) {
+      void this.startRequest('password');
+    }
+  }
+
+  /** Renews now, or joins the token request under way. Clears a lock-out: the explicit way to try again. */
+  async refresh(): Promise<void> {
+    if (this.closed) throw this.closedError();
+    if (this.inFlight !== null) {
+      await this.inFlight;
+      return;
+    }
+    const wasLockedOut = this.lockout !== null;
+    this.lockout = null;
+    await this.startRequest(wasLockedOut ? 'password' : this.renewalGrant());
+  }
+
+  /** EnKash refused `token`: drop it if it is still the held one and fetch the server's current token. */
+  invalidate(token: string): void {
+    if (this.held === null || this.held.accessToken !== token) return;
+    this.held = null;
+    this.preferPasswordGrant = true;
+    if (this.closed) return;
+    this.deps.logger.warn(tokenRefused());
+    if (this.inFlight === null && this.lockout === null) void this.startRequest('password');
+  }
+
+  /** Stops every timer and aborts the token request under way; later calls reject. */
+  close(): void {
+    this.closed = true;
+    this.deps.timer.cancel();
+    this.deps.client.close();
+  }
+
+  /** A snapshot for health checks; never holds a token. */
+  getStatus(): EnkashTokenStatus {
+    return {
+      state: this.state(),
+      expiresAt: this.held?.expiresAt ?? null,
+      nextRenewalAt: this.deps.timer.dueAt,
+      lastRenewalAt: this.lastRenewalAt,
+      renewals: this.renewals,
+      consecutiveFailures: this.consecutiveFailures,
+      lastErrorCode: this.lastError?.code ?? null,
+    };
+  }
+
+  private state(): EnkashTokenState {
+    if (this.closed) return 'closed';
+    if (this.lockout !== null) return 'locked_out';
+    const valid = this.currentToken() !== undefined;
+    if (this.inFlight !== null) return valid ? 'renewing' : 'acquiring';
+    if (valid) return 'valid';
+    if (this.lastError !== null && this.deps.timer.dueAt !== null) return 'retrying';
+    return this.renewals > 0 || this.lastError !== null ? 'expired' : 'idle';
+  }
+
+  private obtain(): Promise<HeldToken> {
+    if (this.closed) return Promise.reject(this.closedError());
+    if (this.inFlight !== null) return this.inFlight;
+    if (this.lockout !== null) return Promise.reject(this.lockout);
+    const now = this.now();
+    // A caller never waits out a backoff, but a burst of callers must not hammer a failing endpoint either.
+    if (
+      this.lastError !== null &&
+      (now < this.lastFailureAtMs + ON_DEMAND_MIN_INTERVAL_MS || now < this.retryAfterUntilMs)
+    ) {
+      return Promise.reject(this.lastError);
+    }
+    return this.startRequest(this.renewalGrant());
+  }
+
+  private renewalGrant(): GrantType {
+    return this.refreshToken !== undefined && !this.preferPasswordGrant ? 'refresh_token' : 'password';
+  }
+
+  private startRequest(grant: GrantType): Promise<HeldToken> {
+    // Whatever renewal or retry was pending is superseded by this request.
+    this.deps.timer.cancel();
+    const request = this.runGrant(grant)
+      .then(
+        ({ tokenSet, usedGrant, sentAtMs }) => this.adopt(tokenSet, usedGrant, sentAtMs),
+        (error: unknown) => {
+          throw this.recordFailure(error, grant);
+        },
+      )
+      .finally(() => {
+        if (this.inFlight === request) this.inFlight = null;
+      });
+    this.inFlight = request;
+    // Background requests have no caller awaiting them; their failures are logged in recordFailure.
+    request.catch(() => undefined);
+    return request;
+  }
+
+  private async runGrant(
+    grant: GrantType,
+  ): Promise<{ tokenSet: TokenSet; usedGrant: GrantType; sentAtMs: number }> {
+    const { client } = this.deps;
+    if (grant === 'refresh_token' && this.refreshToken !== undefined) {
+      const sentAtMs = this.now();
+      try {
+        return { tokenSet: await client.requestRefreshGrant(this.refreshToken), usedGrant: grant, sentAtMs };
+      } catch (error) {
+        if (!(error instanceof EnkashAuthError && error.code === 'invalid_credentials')) throw error;
+        // The refresh token expired or was revoked: the password grant gets a new one, once.
+        if (!this.closed) this.deps.logger.warn(refreshRejectedFallingBack(error.oauthError));
+        this.refreshToken = undefined;
+      }
+    }
+    let sentAtMs = this.now();
+    let tokenSet = await client.requestPasswordGrant();
+    let usedGrant: GrantType = 'password';
+    if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) {
+      // The server handed back its current token in its last second: the refresh grant replaces it for a full life.
+      const refreshToken = tokenSet.refreshToken ?? this.refreshToken;
+      if (refreshToken === undefined) throw this.tooShortLived();
+      sentAtMs = this.now();
+      tokenSet = await client.requestRefreshGrant(refreshToken);
+      usedGrant = 'refresh_token';
+      if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) throw this.tooShortLived();
+    }
+    return { tokenSet, usedGrant, sentAtMs };
+  }
+
+  private adopt(tokenSet: TokenSet, grant: GrantType, sentAtMs: number): HeldToken {
+    if (this.closed) throw this.closedError();
+    const now = this.now();
+    const expiresAtMs = sentAtMs + tokenSet.lifetimeMs;
+    const held: HeldToken = {
+      accessToken: tokenSet.accessToken,
+      usableUntilMs: expiresAtMs - expiryGuardMs(tokenSet.lifetimeMs),
+      expiresAt: new Date(Date.now() + (expiresAtMs - now)),
+    };
+    this.held = held;
+    // EnKash usually answers a refresh grant without a new refresh token: the old one stays good.
+    if (tokenSet.refreshToken !== undefined) this.refreshToken = tokenSet.refreshToken;
+    this.preferPasswordGrant = false;
+    this.lockout = null;
+    this.lastError = null;
+    this.consecutiveFailures = 0;
+    this.retryAfterUntilMs = Number.NEGATIVE_INFINITY;
+    this.renewals += 1;
+    this.lastRenewalAt = new Date();
+
+    const delayMs = renewalDelayMs(tokenSet.lifetimeMs, this.deps.options.refreshBeforeExpirySeconds);
+    this.deps.timer.schedule(delayMs - (now - sentAtMs), () => this.renewInBackground());
+    this.deps.logger.log(tokenObtained(grant, held.expiresAt, this.deps.timer.dueAt));
+    if (tokenSet.lifetimeAssumed) {
+      this.deps.logger.warn(
+        `EnKash's token answer had no expires_in; assuming ${tokenSet.lifetimeMs / 1000} s`,
+      );
+    }
+    return held;
+  }
+
+  private renewInBackground(): void {
+    if (this.closed || this.lockout !== null || this.inFlight !== null) return;
+    void this.startRequest(this.renewalGrant());
+  }
+
+  private recordFailure(error: unknown, grant: GrantType): unknown {
+    if (this.closed || !(error instanceof EnkashAuthError)) return error;
+    const now = this.now();
+    this.consecutiveFailures += 1;
+    this.lastError = error;
+    this.lastFailureAtMs = now;
+    if (error.retryAfterMs !== undefined) this.retryAfterUntilMs = now + error.retryAfterMs;
+
+    if (!error.retryable) {
+      this.lockout = error;
+      this.deps.timer.cancel();
+      this.deps.logger.error(lockedOut(error.message));
+      return error;
+    }
+    const delayMs = Math.max(
+      backoffDelayMs(this.consecutiveFailures, this.random),
+      error.retryAfterMs ?? 0,
+    );
+    this.deps.timer.schedule(delayMs, () => this.renewInBackground());
+    const validUntil = this.currentToken() !== undefined ? (this.held?.expiresAt ?? null) : null;
+    this.deps.logger.warn(retryScheduled(error.grantType ?? grant, error.code, error.status, delayMs, validUntil));
+    return error;
+  }
+
+  private tooShortLived(): EnkashAuthError {
+    return new EnkashAuthError('malformed_response', malformedAnswer(200, 'expires_in below one second'), {
+      status: 200,
+      retryable: true,
+    });
+  }
+
+  private closedError(): EnkashAuthError {
+    return new EnkashAuthError('network', serviceClosed());
+  }
+}

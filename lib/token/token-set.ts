@@ -1,0 +1,11 @@
+/** A token answer from EnKash, normalised. Internal: never exported from the package. */
+export interface TokenSet {
+  readonly accessToken: string;
+  /** Absent when EnKash's answer carried none: the previous refresh token is then kept. */
+  readonly refreshToken?: string;
+  /** Lifetime announced by EnKash (`expires_in`), in milliseconds, after sanity limits. */
+  readonly lifetimeMs: number;
+  /** Whether `expires_in` was missing, so that a lifetime was assumed. */
+  readonly lifetimeAssumed: boolean;
+  readonly scope?: string;
+}
