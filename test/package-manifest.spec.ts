@@ -1,0 +1,101 @@
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+
+interface PackageManifest {
+  type?: string;
+  main?: string;
+  types?: string;
+  files?: string[];
+  exports?: Record<string, string | Record<string, string>>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+const rootDir = process.cwd();
+const libDir = join(rootDir, 'lib');
+const manifest = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as PackageManifest;
+
+const REQUIRED_PEERS = [
+  '@nestjs/common',
+  '@nestjs/core',
+  '@nestjs/axios',
+  '@nestjs/config',
+  '@nestjs/schedule',
+  'axios',
+  'rxjs',
+  'reflect-metadata',
+];
+
+/** Every `.ts` source file under `dir`, tests excluded. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    const isSource = entry.name.endsWith('.ts') && !/\.(e2e-)?spec\.ts$/.test(entry.name);
+    return entry.isFile() && isSource ? [path] : [];
+  });
+}
+
+/** Module specifiers of every import, `import type`, `export … from` and `import()` in the file. */
+function moduleSpecifiers(file: string): string[] {
+  const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+  return info.importedFiles.map((imported) => imported.fileName);
+}
+
+/** `@scope/name/sub/path` → `@scope/name`; `name/sub/path` → `name`; relative and built-ins → null. */
+function packageName(specifier: string): string | null {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || isBuiltin(specifier)) return null;
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+describe('package.json', () => {
+  it('is an ES module package', () => {
+    expect(manifest.type).toBe('module');
+  });
+
+  it('exposes the built entry point with its type declarations', () => {
+    const root = manifest.exports?.['.'];
+    expect(root).toEqual(
+      expect.objectContaining({ types: expect.any(String), default: expect.any(String) }),
+    );
+    expect(manifest.main).toEqual(expect.any(String));
+    expect(manifest.types).toEqual(expect.any(String));
+  });
+
+  it('publishes only the dist folder', () => {
+    expect(manifest.files).toEqual(['dist']);
+  });
+
+  it('declares every package that lib/ imports', () => {
+    const declared = new Set([
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ]);
+    const undeclared = sourceFiles(libDir).flatMap((file) =>
+      moduleSpecifiers(file)
+        .map(packageName)
+        .filter((name): name is string => name !== null && !declared.has(name))
+        .map((name) => `${name} (imported by ${relative(rootDir, file)})`),
+    );
+    expect(undeclared).toEqual([]);
+  });
+
+  it('installs every peer dependency for development', () => {
+    const devDependencies = Object.keys(manifest.devDependencies ?? {});
+    const missing = Object.keys(manifest.peerDependencies ?? {}).filter(
+      (name) => !devDependencies.includes(name),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('leaves NestJS, axios, rxjs and reflect-metadata to the host application as peers', () => {
+    expect(Object.keys(manifest.peerDependencies ?? {})).toEqual(
+      expect.arrayContaining(REQUIRED_PEERS),
+    );
+  });
+});
