@@ -1,0 +1,113 @@
+import { describe, expect, it } from '@jest/globals';
+import { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import { interpretTokenAnswer } from './token-answer.js';
+
+const url = 'https://ekpayout-uat.enkash.in/oauth/token';
+
+function read(status: number, body: unknown, grant: 'password' | 'refresh_token' = 'password', retryAfter?: string) {
+  return interpretTokenAnswer(
+    { status, body: typeof body === 'string' ? body : JSON.stringify(body), retryAfter },
+    grant,
+    url,
+    ['s3cret', 'p@ss word', 'refresh-abc'],
+  );
+}
+
+function errorOf(...args: Parameters<typeof read>): EnkashAuthError {
+  try {
+    read(...args);
+  } catch (error) {
+    if (error instanceof EnkashAuthError) return error;
+    throw error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('reading token answers', () => {
+  it("reads EnKash's documented snake_case answer", () => {
+    expect(
+      read(200, {
+        access_token: 'bCFIP675fIyGKIf6CWak43LF1rI',
+        token_type: 'bearer',
+        refresh_token: 'i2UQSYGeDZPogy_V6szNOi5Q0W0',
+        expires_in: 86399,
+        scope: 'read write trust',
+      }),
+    ).toEqual({
+      accessToken: 'bCFIP675fIyGKIf6CWak43LF1rI',
+      refreshToken: 'i2UQSYGeDZPogy_V6szNOi5Q0W0',
+      lifetimeMs: 86_399_000,
+      lifetimeAssumed: false,
+      scope: 'read write trust',
+    });
+  });
+
+  it('reads the camelCase answer some EnKash pages show', () => {
+    expect(read(200, { accessToken: 'a', tokenType: 'Bearer', refreshToken: 'r', expiresIn: '120' })).toMatchObject({
+      accessToken: 'a',
+      refreshToken: 'r',
+      lifetimeMs: 120_000,
+    });
+  });
+
+  it('assumes a 5-minute lifetime when expires_in is missing', () => {
+    expect(read(200, { access_token: 'a' })).toMatchObject({ lifetimeMs: 300_000, lifetimeAssumed: true });
+  });
+
+  it.each([
+    ['a body that is not JSON', '<html>oops</html>'],
+    ['JSON without an access token', { token_type: 'bearer', expires_in: 100 }],
+    ['an empty access token', { access_token: '', expires_in: 100 }],
+    ['a negative expires_in', { access_token: 'a', expires_in: -5 }],
+    ['a non-numeric expires_in', { access_token: 'a', expires_in: 'soon' }],
+    ['a token type other than bearer', { access_token: 'a', token_type: 'mac', expires_in: 100 }],
+  ])('reports %s as a retryable malformed_response', (_case, body) => {
+    expect(errorOf(200, body)).toMatchObject({ code: 'malformed_response', retryable: true, status: 200 });
+  });
+
+  it('reports bad user credentials as invalid_credentials, never retryable', () => {
+    expect(errorOf(400, { error: 'invalid_grant', error_description: 'Bad credentials' })).toMatchObject({
+      code: 'invalid_credentials',
+      retryable: false,
+      status: 400,
+      oauthError: 'invalid_grant',
+      message: expect.stringContaining('Bad credentials'),
+    });
+  });
+
+  it('reports a client authentication failure as invalid_client', () => {
+    expect(errorOf(401, { error: 'unauthorized', error_description: 'Full authentication is required' })).toMatchObject({
+      code: 'invalid_client',
+      retryable: false,
+    });
+  });
+
+  it('masks the refresh token Spring echoes in its error description', () => {
+    const error = errorOf(
+      400,
+      { error: 'invalid_grant', error_description: 'Invalid refresh token: refresh-abc' },
+      'refresh_token',
+    );
+    expect(error).toMatchObject({ code: 'invalid_credentials', grantType: 'refresh_token' });
+    expect(error.message).not.toContain('refresh-abc');
+    expect(error.message).toContain('[redacted]');
+  });
+
+  it('treats an expired refresh token (401 invalid_token) as a rejected refresh', () => {
+    expect(errorOf(401, { error: 'invalid_token' }, 'refresh_token')).toMatchObject({ code: 'invalid_credentials' });
+  });
+
+  it.each([
+    [500, 'server_error', true],
+    [502, 'server_error', true],
+    [503, 'server_error', true],
+    [404, 'config', false],
+    [302, 'config', false],
+  ])('maps HTTP %i to %s (retryable: %s)', (status, code, retryable) => {
+    expect(errorOf(status, '<html>error</html>')).toMatchObject({ code, retryable, status });
+  });
+
+  it("reads a 429's Retry-After in seconds", () => {
+    expect(errorOf(429, '', 'password', '7')).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 7000 });
+  });
+});
