@@ -64,7 +64,9 @@ describe('enkashConfig: reading ENKASH_* variables', () => {
   it('treats empty and whitespace-only values as missing', () => {
     const error = configErrorFor({ ENKASH_USERNAME: '', ENKASH_CLIENT_ID: '  \t' });
     expect(error.message).toContain('ENKASH_USERNAME is required (it is empty or only whitespace)');
-    expect(error.message).toContain('ENKASH_CLIENT_ID is required (it is empty or only whitespace)');
+    expect(error.message).toContain(
+      'ENKASH_CLIENT_ID is required (it is empty or only whitespace)',
+    );
   });
 
   it('rejects a secret with stray whitespace without printing it', () => {
@@ -80,23 +82,28 @@ describe('enkashConfig: reading ENKASH_* variables', () => {
     ['https://user:pw@api.enkash.in', 'must not contain credentials'],
     ['https://api.enkash.in/?x=1', 'must not contain a query string'],
   ])('rejects ENKASH_BASE_URL=%s', (baseUrl, problem) => {
-    expect(configErrorFor({ ENKASH_BASE_URL: baseUrl }).message).toContain(`ENKASH_BASE_URL ${problem}`);
+    expect(configErrorFor({ ENKASH_BASE_URL: baseUrl }).message).toContain(
+      `ENKASH_BASE_URL ${problem}`,
+    );
   });
 
   it.each(['http://127.0.0.1:8080', 'http://localhost:3000', 'http://[::1]:9000'])(
     'allows plain http for the loopback host %s',
     (baseUrl) => {
-      expect(readEnkashOptionsFromEnvironment({ ...validEnvironment, ENKASH_BASE_URL: baseUrl }).baseUrl).toBe(
-        baseUrl,
-      );
+      expect(
+        readEnkashOptionsFromEnvironment({ ...validEnvironment, ENKASH_BASE_URL: baseUrl }).baseUrl,
+      ).toBe(baseUrl);
     },
   );
 
-  it.each(['0', '-5', '1.5', 'ten', '99999999999'])('rejects ENKASH_TOKEN_TIMEOUT_MS=%s', (value) => {
-    expect(configErrorFor({ ENKASH_TOKEN_TIMEOUT_MS: value }).message).toContain(
-      'ENKASH_TOKEN_TIMEOUT_MS must be a positive whole number',
-    );
-  });
+  it.each(['0', '-5', '1.5', 'ten', '99999999999'])(
+    'rejects ENKASH_TOKEN_TIMEOUT_MS=%s',
+    (value) => {
+      expect(configErrorFor({ ENKASH_TOKEN_TIMEOUT_MS: value }).message).toContain(
+        'ENKASH_TOKEN_TIMEOUT_MS must be a positive whole number',
+      );
+    },
+  );
 
   it('rejects a non-numeric ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS', () => {
     expect(configErrorFor({ ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS: 'soon' }).message).toContain(

@@ -47,7 +47,9 @@ export function readEnkashOptionsFromEnvironment(
  * @example
  * EnkashAuthModule.forRootAsync(enkashConfig.asProvider())
  */
-export const enkashConfig = registerAs('enkash', (): EnkashAuthOptions => readEnkashOptionsFromEnvironment());
+export const enkashConfig = registerAs('enkash', (): EnkashAuthOptions =>
+  readEnkashOptionsFromEnvironment(),
+);
 
 /** The type of the settings {@link enkashConfig} provides, for `@Inject(enkashConfig.KEY)`. */
 export type EnkashConfig = ConfigType<typeof enkashConfig>;

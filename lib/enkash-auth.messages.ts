@@ -11,7 +11,11 @@ const grantLabel = (grant: GrantType): string =>
 export const invalidConfiguration = (problems: readonly string[]): string =>
   `Invalid EnKash configuration: ${problems.join('; ')}`;
 
-export const tokenObtained = (grant: GrantType, expiresAt: Date, nextRenewalAt: Date | null): string =>
+export const tokenObtained = (
+  grant: GrantType,
+  expiresAt: Date,
+  nextRenewalAt: Date | null,
+): string =>
   `Access token ${grant === 'password' ? 'acquired' : 'renewed'} with the ${grantLabel(grant)}; ` +
   `expires at ${expiresAt.toISOString()}` +
   (nextRenewalAt ? `, renewal scheduled at ${nextRenewalAt.toISOString()}` : '');

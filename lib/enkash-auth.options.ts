@@ -97,7 +97,12 @@ function checkPositiveInteger(
   return number;
 }
 
-function checkBoolean(value: unknown, fallback: boolean, label: string, problems: string[]): boolean {
+function checkBoolean(
+  value: unknown,
+  fallback: boolean,
+  label: string,
+  problems: string[],
+): boolean {
   if (value === undefined) return fallback;
   if (typeof value === 'boolean') return value;
   if (value === 'true') return true;

@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import type {
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { ENKASH_AUTH_LOGGER_CONTEXT, ENKASH_TOKEN_RENEWAL_TIMEOUT } from './enkash-auth.constants.js';
+import {
+  ENKASH_AUTH_LOGGER_CONTEXT,
+  ENKASH_TOKEN_RENEWAL_TIMEOUT,
+} from './enkash-auth.constants.js';
 import { ENKASH_AUTH_MODULE_OPTIONS } from './enkash-auth.module-definition.js';
 import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
 import type { EnkashAuthOptions } from './interfaces/enkash-auth-options.interface.js';
@@ -15,7 +22,9 @@ import { TokenManager } from './token/token-manager.js';
  * callers, and renews it before expiry with the refresh grant on a `@nestjs/schedule` timeout.
  */
 @Injectable()
-export class EnkashAuthService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+export class EnkashAuthService
+  implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+{
   private readonly logger = new Logger(ENKASH_AUTH_LOGGER_CONTEXT);
   private readonly tokens: TokenManager;
   private readonly acquireOnStartup: boolean;
@@ -31,7 +40,10 @@ export class EnkashAuthService implements OnApplicationBootstrap, OnModuleDestro
     this.tokens = new TokenManager({
       options: resolved,
       client: new TokenHttpClient(resolved),
-      timer: new RenewalTimer(schedulerRegistry ?? new SchedulerRegistry(), ENKASH_TOKEN_RENEWAL_TIMEOUT),
+      timer: new RenewalTimer(
+        schedulerRegistry ?? new SchedulerRegistry(),
+        ENKASH_TOKEN_RENEWAL_TIMEOUT,
+      ),
       logger: this.logger,
     });
   }

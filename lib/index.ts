@@ -19,4 +19,7 @@ export type {
   EnkashAuthOptions,
   ResolvedEnkashAuthOptions,
 } from './interfaces/enkash-auth-options.interface.js';
-export type { EnkashTokenState, EnkashTokenStatus } from './interfaces/enkash-token-status.interface.js';
+export type {
+  EnkashTokenState,
+  EnkashTokenStatus,
+} from './interfaces/enkash-token-status.interface.js';

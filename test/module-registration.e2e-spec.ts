@@ -31,7 +31,9 @@ describe('EnkashAuthModule registration', () => {
     process.env = { ...savedEnvironment };
   });
 
-  async function tokenFrom(imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>) {
+  async function tokenFrom(
+    imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>,
+  ) {
     app = await Test.createTestingModule({ imports }).compile();
     app.useLogger(false);
     await app.init();
@@ -84,7 +86,10 @@ describe('EnkashAuthModule registration', () => {
     const token = await tokenFrom([
       EnkashAuthModule.forRootAsync({
         imports: [
-          ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ enkashUrl: simulator.url })] }),
+          ConfigModule.forRoot({
+            ignoreEnvFile: true,
+            load: [() => ({ enkashUrl: simulator.url })],
+          }),
         ],
         inject: [ConfigService],
         useFactory: (config: ConfigService): EnkashAuthOptions => ({
@@ -103,7 +108,9 @@ describe('EnkashAuthModule registration', () => {
         return optionsFor(simulator);
       }
     }
-    const token = await tokenFrom([EnkashAuthModule.forRootAsync({ useClass: EnkashOptionsFactory })]);
+    const token = await tokenFrom([
+      EnkashAuthModule.forRootAsync({ useClass: EnkashOptionsFactory }),
+    ]);
     expect(token).toBe(simulator.currentAccessToken);
   });
 

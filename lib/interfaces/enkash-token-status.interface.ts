@@ -13,14 +13,7 @@ import type { EnkashAuthErrorCode } from '../errors/enkash-auth.error.js';
  * - `closed`: the application is shutting down.
  */
 export type EnkashTokenState =
-  | 'idle'
-  | 'acquiring'
-  | 'valid'
-  | 'renewing'
-  | 'retrying'
-  | 'expired'
-  | 'locked_out'
-  | 'closed';
+  'idle' | 'acquiring' | 'valid' | 'renewing' | 'retrying' | 'expired' | 'locked_out' | 'closed';
 
 /** A snapshot of the token engine for health checks and diagnostics. It never holds a token or a secret. */
 export interface EnkashTokenStatus {

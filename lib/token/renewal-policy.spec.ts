@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelayMs, MAX_RETRY_AFTER_MS, parseRetryAfterMs, renewalDelayMs } from './renewal-policy.js';
+import {
+  backoffDelayMs,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfterMs,
+  renewalDelayMs,
+} from './renewal-policy.js';
 
 describe('renewal timing', () => {
   it('renews refreshBeforeExpirySeconds before expiry', () => {

@@ -44,7 +44,10 @@ export function renewalDelayMs(lifetimeMs: number, refreshBeforeExpirySeconds: n
  * Exponential backoff with jitter for the n-th consecutive failure (1-based): between half and all of
  * `base × 2^(n−1)`, capped at {@link BACKOFF_MAX_MS}. Jitter keeps replicas from retrying in step.
  */
-export function backoffDelayMs(consecutiveFailures: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  consecutiveFailures: number,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.min(Math.max(consecutiveFailures - 1, 0), 30);
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** exponent);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
@@ -54,7 +57,10 @@ export function backoffDelayMs(consecutiveFailures: number, random: () => number
  * Parses a `Retry-After` header (seconds, or an HTTP date) into milliseconds from now, capped at
  * {@link MAX_RETRY_AFTER_MS}; `undefined` when absent or unreadable.
  */
-export function parseRetryAfterMs(header: unknown, nowEpochMs: number = Date.now()): number | undefined {
+export function parseRetryAfterMs(
+  header: unknown,
+  nowEpochMs: number = Date.now(),
+): number | undefined {
   if (typeof header !== 'string' || header.trim() === '') return undefined;
   const text = header.trim();
   let delayMs: number;

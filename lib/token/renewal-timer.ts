@@ -11,6 +11,7 @@ import { MAX_TIMER_DELAY_MS } from './renewal-policy.js';
 export class RenewalTimer {
   private dueAtMs: number | null = null;
   private dueAtEpochMs: number | null = null;
+  private registered: { name: string; handle: NodeJS.Timeout } | null = null;
 
   constructor(
     private readonly registry: SchedulerRegistry,
@@ -43,24 +44,46 @@ export class RenewalTimer {
     const dueAtMs = this.dueAtMs;
     if (dueAtMs === null) return;
     const remainingMs = Math.max(0, dueAtMs - this.now());
-    const handle = setTimeout(() => {
-      this.unregister();
-      if (this.dueAtMs !== dueAtMs) return;
-      if (this.now() < dueAtMs) {
-        this.arm(task);
-        return;
-      }
-      this.dueAtMs = null;
-      this.dueAtEpochMs = null;
-      task();
-    }, Math.min(remainingMs, MAX_TIMER_DELAY_MS));
+    const handle = setTimeout(
+      () => {
+        this.unregister();
+        if (this.dueAtMs !== dueAtMs) return;
+        if (this.now() < dueAtMs) {
+          this.arm(task);
+          return;
+        }
+        this.dueAtMs = null;
+        this.dueAtEpochMs = null;
+        task();
+      },
+      Math.min(remainingMs, MAX_TIMER_DELAY_MS),
+    );
     // A library's background timer must never be what keeps a process alive.
     handle.unref();
-    this.registry.addTimeout(this.name, handle);
+    const name = this.freeName();
+    this.registry.addTimeout(name, handle);
+    this.registered = { name, handle };
+  }
+
+  /** The configured name, or a numbered variant when another registration already holds it in the same registry. */
+  private freeName(): string {
+    let name = this.name;
+    for (let suffix = 2; this.registry.doesExist('timeout', name); suffix += 1)
+      name = `${this.name}#${suffix}`;
+    return name;
   }
 
   private unregister(): void {
+    const registered = this.registered;
+    this.registered = null;
+    if (registered === null) return;
+    clearTimeout(registered.handle);
     // The host's ScheduleModule may already have cleared every registered timeout at shutdown.
-    if (this.registry.doesExist('timeout', this.name)) this.registry.deleteTimeout(this.name);
+    if (
+      this.registry.doesExist('timeout', registered.name) &&
+      this.registry.getTimeout(registered.name) === registered.handle
+    ) {
+      this.registry.deleteTimeout(registered.name);
+    }
   }
 }

@@ -4,7 +4,12 @@ import { interpretTokenAnswer } from './token-answer.js';
 
 const url = 'https://ekpayout-uat.enkash.in/oauth/token';
 
-function read(status: number, body: unknown, grant: 'password' | 'refresh_token' = 'password', retryAfter?: string) {
+function read(
+  status: number,
+  body: unknown,
+  grant: 'password' | 'refresh_token' = 'password',
+  retryAfter?: string,
+) {
   return interpretTokenAnswer(
     { status, body: typeof body === 'string' ? body : JSON.stringify(body), retryAfter },
     grant,
@@ -43,7 +48,9 @@ describe('reading token answers', () => {
   });
 
   it('reads the camelCase answer some EnKash pages show', () => {
-    expect(read(200, { accessToken: 'a', tokenType: 'Bearer', refreshToken: 'r', expiresIn: '120' })).toMatchObject({
+    expect(
+      read(200, { accessToken: 'a', tokenType: 'Bearer', refreshToken: 'r', expiresIn: '120' }),
+    ).toMatchObject({
       accessToken: 'a',
       refreshToken: 'r',
       lifetimeMs: 120_000,
@@ -51,7 +58,10 @@ describe('reading token answers', () => {
   });
 
   it('assumes a 5-minute lifetime when expires_in is missing', () => {
-    expect(read(200, { access_token: 'a' })).toMatchObject({ lifetimeMs: 300_000, lifetimeAssumed: true });
+    expect(read(200, { access_token: 'a' })).toMatchObject({
+      lifetimeMs: 300_000,
+      lifetimeAssumed: true,
+    });
   });
 
   it.each([
@@ -62,11 +72,17 @@ describe('reading token answers', () => {
     ['a non-numeric expires_in', { access_token: 'a', expires_in: 'soon' }],
     ['a token type other than bearer', { access_token: 'a', token_type: 'mac', expires_in: 100 }],
   ])('reports %s as a retryable malformed_response', (_case, body) => {
-    expect(errorOf(200, body)).toMatchObject({ code: 'malformed_response', retryable: true, status: 200 });
+    expect(errorOf(200, body)).toMatchObject({
+      code: 'malformed_response',
+      retryable: true,
+      status: 200,
+    });
   });
 
   it('reports bad user credentials as invalid_credentials, never retryable', () => {
-    expect(errorOf(400, { error: 'invalid_grant', error_description: 'Bad credentials' })).toMatchObject({
+    expect(
+      errorOf(400, { error: 'invalid_grant', error_description: 'Bad credentials' }),
+    ).toMatchObject({
       code: 'invalid_credentials',
       retryable: false,
       status: 400,
@@ -76,7 +92,9 @@ describe('reading token answers', () => {
   });
 
   it('reports a client authentication failure as invalid_client', () => {
-    expect(errorOf(401, { error: 'unauthorized', error_description: 'Full authentication is required' })).toMatchObject({
+    expect(
+      errorOf(401, { error: 'unauthorized', error_description: 'Full authentication is required' }),
+    ).toMatchObject({
       code: 'invalid_client',
       retryable: false,
     });
@@ -94,7 +112,9 @@ describe('reading token answers', () => {
   });
 
   it('treats an expired refresh token (401 invalid_token) as a rejected refresh', () => {
-    expect(errorOf(401, { error: 'invalid_token' }, 'refresh_token')).toMatchObject({ code: 'invalid_credentials' });
+    expect(errorOf(401, { error: 'invalid_token' }, 'refresh_token')).toMatchObject({
+      code: 'invalid_credentials',
+    });
   });
 
   it.each([
@@ -108,6 +128,10 @@ describe('reading token answers', () => {
   });
 
   it("reads a 429's Retry-After in seconds", () => {
-    expect(errorOf(429, '', 'password', '7')).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 7000 });
+    expect(errorOf(429, '', 'password', '7')).toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+      retryAfterMs: 7000,
+    });
   });
 });

@@ -46,7 +46,10 @@ function oauthErrorOf(json: JsonObject | undefined): string | undefined {
  * `error_description` helps an operator ("Bad credentials", "User account is locked"), but Spring echoes the refresh
  * token in some of them ("Invalid refresh token: <value>"): every known secret is masked, and the text is cut short.
  */
-function safeDescription(json: JsonObject | undefined, secrets: readonly string[]): string | undefined {
+function safeDescription(
+  json: JsonObject | undefined,
+  secrets: readonly string[],
+): string | undefined {
   const description = json?.error_description ?? json?.errorDescription;
   if (typeof description !== 'string' || description.trim() === '') return undefined;
   let text = description.replace(/[^\x20-\x7E]/g, ' ').slice(0, 200);
@@ -109,14 +112,22 @@ function readTokenSet(answer: TokenAnswer, grant: GrantType): TokenSet {
 }
 
 /** Turns an error answer into an {@link EnkashAuthError}; decides what is retryable. */
-function errorOf(answer: TokenAnswer, grant: GrantType, tokenUrl: string, secrets: readonly string[]): EnkashAuthError {
+function errorOf(
+  answer: TokenAnswer,
+  grant: GrantType,
+  tokenUrl: string,
+  secrets: readonly string[],
+): EnkashAuthError {
   const { status } = answer;
   const json = parseJsonObject(answer.body);
   const oauthError = oauthErrorOf(json);
   const details = { status, grantType: grant, ...(oauthError !== undefined && { oauthError }) };
 
   if (status >= 300 && status < 400) {
-    return new EnkashAuthError('config', redirectRefused(status, tokenUrl), { ...details, retryable: false });
+    return new EnkashAuthError('config', redirectRefused(status, tokenUrl), {
+      ...details,
+      retryable: false,
+    });
   }
   if (status === 429) {
     const retryAfterMs = parseRetryAfterMs(answer.retryAfter);
@@ -127,20 +138,38 @@ function errorOf(answer: TokenAnswer, grant: GrantType, tokenUrl: string, secret
     });
   }
   if (status >= 500) {
-    return new EnkashAuthError('server_error', serverError(status), { ...details, retryable: true });
+    return new EnkashAuthError('server_error', serverError(status), {
+      ...details,
+      retryable: true,
+    });
   }
   if (status === 408) {
     return new EnkashAuthError('timeout', serverError(status), { ...details, retryable: true });
   }
-  if (oauthError === 'invalid_grant' || (grant === 'refresh_token' && oauthError === 'invalid_token')) {
+  if (
+    oauthError === 'invalid_grant' ||
+    (grant === 'refresh_token' && oauthError === 'invalid_token')
+  ) {
     // On a refresh grant this means the refresh token is no longer accepted: the caller falls back to the password grant.
-    return new EnkashAuthError('invalid_credentials', invalidCredentials(safeDescription(json, secrets)), {
+    return new EnkashAuthError(
+      'invalid_credentials',
+      invalidCredentials(safeDescription(json, secrets)),
+      {
+        ...details,
+        retryable: false,
+      },
+    );
+  }
+  if (
+    status === 401 ||
+    oauthError === 'invalid_client' ||
+    oauthError === 'unauthorized_client' ||
+    oauthError === 'unauthorized'
+  ) {
+    return new EnkashAuthError('invalid_client', invalidClient(status, oauthError), {
       ...details,
       retryable: false,
     });
-  }
-  if (status === 401 || oauthError === 'invalid_client' || oauthError === 'unauthorized_client' || oauthError === 'unauthorized') {
-    return new EnkashAuthError('invalid_client', invalidClient(status, oauthError), { ...details, retryable: false });
   }
   // Any other 4xx (404 path, 405, unsupported_grant_type, invalid_request) is a configuration mistake.
   return new EnkashAuthError('config', unexpectedClientError(status, tokenUrl, oauthError), {

@@ -36,7 +36,8 @@ export class TokenHttpClient {
   constructor(private readonly options: ResolvedEnkashAuthOptions) {
     this.tokenUrl = options.baseUrl + options.tokenPath;
     this.basicAuthorization =
-      'Basic ' + Buffer.from(`${options.clientId}:${options.clientSecret}`, 'utf8').toString('base64');
+      'Basic ' +
+      Buffer.from(`${options.clientId}:${options.clientSecret}`, 'utf8').toString('base64');
     this.http = axios.create({
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
@@ -60,7 +61,11 @@ export class TokenHttpClient {
 
   /** The refresh grant: EnKash revokes the previous access token as soon as it answers. */
   requestRefreshGrant(refreshToken: string): Promise<TokenSet> {
-    return this.send('refresh_token', { grant_type: 'refresh_token', refresh_token: refreshToken }, [refreshToken]);
+    return this.send(
+      'refresh_token',
+      { grant_type: 'refresh_token', refresh_token: refreshToken },
+      [refreshToken],
+    );
   }
 
   /** Aborts every request under way and closes pooled connections; later requests fail at once. */
@@ -85,14 +90,18 @@ export class TokenHttpClient {
     );
     this.inFlight.add(controller);
     try {
-      const response = await this.http.post<string>(this.tokenUrl, new URLSearchParams(form).toString(), {
-        signal: controller.signal,
-        headers: {
-          Authorization: this.basicAuthorization,
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Accept: 'application/json',
+      const response = await this.http.post<string>(
+        this.tokenUrl,
+        new URLSearchParams(form).toString(),
+        {
+          signal: controller.signal,
+          headers: {
+            Authorization: this.basicAuthorization,
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Accept: 'application/json',
+          },
         },
-      });
+      );
       return interpretTokenAnswer(
         {
           status: response.status,
@@ -115,26 +124,39 @@ export class TokenHttpClient {
   /** Only the error's code is read: its message, config and request hold the form body and headers. */
   private transportError(error: unknown, abortReason: unknown, grant: GrantType): EnkashAuthError {
     if (abortReason === 'timeout') {
-      return new EnkashAuthError('timeout', tokenRequestTimedOut(this.options.tokenRequestTimeoutMs), {
-        retryable: true,
-        grantType: grant,
-      });
+      return new EnkashAuthError(
+        'timeout',
+        tokenRequestTimedOut(this.options.tokenRequestTimeoutMs),
+        {
+          retryable: true,
+          grantType: grant,
+        },
+      );
     }
     if (abortReason === 'shutdown' || this.closed) {
       return new EnkashAuthError('network', shuttingDown(), { grantType: grant });
     }
-    const code = axios.isAxiosError(error) && typeof error.code === 'string' ? error.code : 'unknown error';
+    const code =
+      axios.isAxiosError(error) && typeof error.code === 'string' ? error.code : 'unknown error';
     if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED') {
-      return new EnkashAuthError('malformed_response', malformedAnswer(undefined, 'an answer that could not be read'), {
-        retryable: true,
-        grantType: grant,
-      });
+      return new EnkashAuthError(
+        'malformed_response',
+        malformedAnswer(undefined, 'an answer that could not be read'),
+        {
+          retryable: true,
+          grantType: grant,
+        },
+      );
     }
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
-      return new EnkashAuthError('timeout', tokenRequestTimedOut(this.options.tokenRequestTimeoutMs), {
-        retryable: true,
-        grantType: grant,
-      });
+      return new EnkashAuthError(
+        'timeout',
+        tokenRequestTimedOut(this.options.tokenRequestTimeoutMs),
+        {
+          retryable: true,
+          grantType: grant,
+        },
+      );
     }
     return new EnkashAuthError('network', tokenEndpointUnreachable(this.tokenUrl, code), {
       retryable: true,

@@ -12,7 +12,10 @@ type Answer = TokenSet | EnkashAuthError;
 /** A token endpoint stand-in for timing tests: answers from a queue, after `latencyMs` of fake time. */
 class ScriptedGrants implements TokenGrantClient {
   readonly calls: Array<{ grant: 'password' | 'refresh_token'; refreshToken?: string }> = [];
-  readonly answers: { password: Answer[]; refresh_token: Answer[] } = { password: [], refresh_token: [] };
+  readonly answers: { password: Answer[]; refresh_token: Answer[] } = {
+    password: [],
+    refresh_token: [],
+  };
   closed = false;
   latencyMs = 0;
   private issued = 0;
@@ -38,14 +41,19 @@ class ScriptedGrants implements TokenGrantClient {
   private answer(answer: Answer | undefined): Promise<TokenSet> {
     const result = answer ?? token(86_399, `access-${++this.issued}`);
     return new Promise((resolve, reject) => {
-      const settle = (): void => (result instanceof EnkashAuthError ? reject(result) : resolve(result));
+      const settle = (): void =>
+        result instanceof EnkashAuthError ? reject(result) : resolve(result);
       if (this.latencyMs > 0) setTimeout(settle, this.latencyMs);
       else settle();
     });
   }
 }
 
-function token(expiresInSeconds: number, accessToken = 'access-x', refreshToken = 'refresh-1'): TokenSet {
+function token(
+  expiresInSeconds: number,
+  accessToken = 'access-x',
+  refreshToken = 'refresh-1',
+): TokenSet {
   return { accessToken, refreshToken, lifetimeMs: expiresInSeconds * 1000, lifetimeAssumed: false };
 }
 
@@ -183,7 +191,11 @@ describe('TokenManager timing', () => {
       await advance(300_000); // the renewal fires and fails
       expect(grants.count('refresh_token')).toBe(1);
       expect(await manager.getAccessToken()).toBe('access-a');
-      expect(manager.getStatus()).toMatchObject({ state: 'valid', consecutiveFailures: 1, lastErrorCode: 'server_error' });
+      expect(manager.getStatus()).toMatchObject({
+        state: 'valid',
+        consecutiveFailures: 1,
+        lastErrorCode: 'server_error',
+      });
 
       await advance(1_000); // first retry: within a second (random() = 1 gives the upper bound)
       expect(grants.count('refresh_token')).toBe(2);
@@ -193,7 +205,11 @@ describe('TokenManager timing', () => {
       expect(grants.count('refresh_token')).toBe(3);
       await advance(4_000); // third retry: 4 s later, and it succeeds
       expect(grants.count('refresh_token')).toBe(4);
-      expect(manager.getStatus()).toMatchObject({ state: 'valid', consecutiveFailures: 0, lastErrorCode: null });
+      expect(manager.getStatus()).toMatchObject({
+        state: 'valid',
+        consecutiveFailures: 0,
+        lastErrorCode: null,
+      });
       expect(await manager.getAccessToken()).not.toBe('access-a');
     });
 
@@ -230,7 +246,10 @@ describe('TokenManager timing', () => {
   describe('when no valid token is held and EnKash keeps failing', () => {
     it('rejects promptly with a retryable error and never sends more than one request a second', async () => {
       grants.answers.password.push(...Array.from({ length: 20 }, serverError));
-      await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'server_error', retryable: true });
+      await expect(manager.getAccessToken()).rejects.toMatchObject({
+        code: 'server_error',
+        retryable: true,
+      });
       for (let i = 0; i < 50; i += 1) {
         await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
       }
@@ -268,7 +287,11 @@ describe('TokenManager timing', () => {
       grants.answers.password.push(token(600, 'access-b', 'refresh-2'));
       await manager.getAccessToken();
       await advance(300_000);
-      expect(grants.calls.map((call) => call.grant)).toEqual(['password', 'refresh_token', 'password']);
+      expect(grants.calls.map((call) => call.grant)).toEqual([
+        'password',
+        'refresh_token',
+        'password',
+      ]);
       expect(await manager.getAccessToken()).toBe('access-b');
       // The next renewal uses the new refresh token.
       await advance(300_000);
@@ -279,12 +302,19 @@ describe('TokenManager timing', () => {
   describe('when EnKash rejects the credentials', () => {
     it('never retries on its own, and rejects at once until refresh() is called', async () => {
       grants.answers.password.push(badCredentials());
-      await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'invalid_credentials', retryable: false });
+      await expect(manager.getAccessToken()).rejects.toMatchObject({
+        code: 'invalid_credentials',
+        retryable: false,
+      });
       expect(logger.error).toHaveBeenCalledTimes(1);
-      expect(String(logger.error.mock.calls[0]?.[0])).toMatch(/locks an account after 3 consecutive failed logins/);
+      expect(String(logger.error.mock.calls[0]?.[0])).toMatch(
+        /locks an account after 3 consecutive failed logins/,
+      );
 
       for (let i = 0; i < 5; i += 1) {
-        await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'invalid_credentials' });
+        await expect(manager.getAccessToken()).rejects.toMatchObject({
+          code: 'invalid_credentials',
+        });
       }
       await advance(24 * 3600 * 1000);
       expect(grants.calls).toHaveLength(1);
@@ -329,5 +359,31 @@ describe('TokenManager timing', () => {
     expect(registry.getTimeouts()).toEqual([]);
     expect(grants.closed).toBe(true);
     expect(manager.getStatus().state).toBe('closed');
+  });
+});
+
+describe('RenewalTimer', () => {
+  it('takes a numbered name when another registration already holds the timeout name', () => {
+    jest.useFakeTimers();
+    try {
+      const registry = new SchedulerRegistry();
+      const first = new RenewalTimer(registry, 'enkash-auth:token-renewal');
+      const second = new RenewalTimer(registry, 'enkash-auth:token-renewal');
+      const fired: string[] = [];
+      first.schedule(1_000, () => fired.push('first'));
+      second.schedule(2_000, () => fired.push('second'));
+      expect(registry.getTimeouts()).toEqual([
+        'enkash-auth:token-renewal',
+        'enkash-auth:token-renewal#2',
+      ]);
+
+      first.cancel();
+      expect(registry.getTimeouts()).toEqual(['enkash-auth:token-renewal#2']);
+      jest.advanceTimersByTime(2_000);
+      expect(fired).toEqual(['second']);
+      expect(registry.getTimeouts()).toEqual([]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -11,7 +11,10 @@ import {
   tokenRefused,
 } from '../enkash-auth.messages.js';
 import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
-import type { EnkashTokenState, EnkashTokenStatus } from '../interfaces/enkash-token-status.interface.js';
+import type {
+  EnkashTokenState,
+  EnkashTokenStatus,
+} from '../interfaces/enkash-token-status.interface.js';
 import {
   backoffDelayMs,
   expiryGuardMs,
@@ -23,7 +26,10 @@ import type { TokenHttpClient } from './token-http-client.js';
 import type { TokenSet } from './token-set.js';
 
 /** What the token manager needs from the wire: the two grants, and a way to abort them. */
-export type TokenGrantClient = Pick<TokenHttpClient, 'requestPasswordGrant' | 'requestRefreshGrant' | 'close'>;
+export type TokenGrantClient = Pick<
+  TokenHttpClient,
+  'requestPasswordGrant' | 'requestRefreshGrant' | 'close'
+>;
 
 /** Everything the token manager depends on, injectable so that its timing can be tested with fake timers. */
 export interface TokenManagerDependencies {
@@ -161,7 +167,9 @@ export class TokenManager {
   }
 
   private renewalGrant(): GrantType {
-    return this.refreshToken !== undefined && !this.preferPasswordGrant ? 'refresh_token' : 'password';
+    return this.refreshToken !== undefined && !this.preferPasswordGrant
+      ? 'refresh_token'
+      : 'password';
   }
 
   private startRequest(grant: GrantType): Promise<HeldToken> {
@@ -190,9 +198,14 @@ export class TokenManager {
     if (grant === 'refresh_token' && this.refreshToken !== undefined) {
       const sentAtMs = this.now();
       try {
-        return { tokenSet: await client.requestRefreshGrant(this.refreshToken), usedGrant: grant, sentAtMs };
+        return {
+          tokenSet: await client.requestRefreshGrant(this.refreshToken),
+          usedGrant: grant,
+          sentAtMs,
+        };
       } catch (error) {
-        if (!(error instanceof EnkashAuthError && error.code === 'invalid_credentials')) throw error;
+        if (!(error instanceof EnkashAuthError && error.code === 'invalid_credentials'))
+          throw error;
         // The refresh token expired or was revoked: the password grant gets a new one, once.
         if (!this.closed) this.deps.logger.warn(refreshRejectedFallingBack(error.oauthError));
         this.refreshToken = undefined;
@@ -233,7 +246,10 @@ export class TokenManager {
     this.renewals += 1;
     this.lastRenewalAt = new Date();
 
-    const delayMs = renewalDelayMs(tokenSet.lifetimeMs, this.deps.options.refreshBeforeExpirySeconds);
+    const delayMs = renewalDelayMs(
+      tokenSet.lifetimeMs,
+      this.deps.options.refreshBeforeExpirySeconds,
+    );
     this.deps.timer.schedule(delayMs - (now - sentAtMs), () => this.renewInBackground());
     this.deps.logger.log(tokenObtained(grant, held.expiresAt, this.deps.timer.dueAt));
     if (tokenSet.lifetimeAssumed) {
@@ -269,15 +285,21 @@ export class TokenManager {
     );
     this.deps.timer.schedule(delayMs, () => this.renewInBackground());
     const validUntil = this.currentToken() !== undefined ? (this.held?.expiresAt ?? null) : null;
-    this.deps.logger.warn(retryScheduled(error.grantType ?? grant, error.code, error.status, delayMs, validUntil));
+    this.deps.logger.warn(
+      retryScheduled(error.grantType ?? grant, error.code, error.status, delayMs, validUntil),
+    );
     return error;
   }
 
   private tooShortLived(): EnkashAuthError {
-    return new EnkashAuthError('malformed_response', malformedAnswer(200, 'expires_in below one second'), {
-      status: 200,
-      retryable: true,
-    });
+    return new EnkashAuthError(
+      'malformed_response',
+      malformedAnswer(200, 'expires_in below one second'),
+      {
+        status: 200,
+        retryable: true,
+      },
+    );
   }
 
   private closedError(): EnkashAuthError {

@@ -1,0 +1,213 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { answerWithFault, FaultQueue } from './simulator-faults.js';
+import { mediaType, parseForm, readBody, sendOAuthError } from './simulator-http.js';
+import {
+  checkString,
+  checkTokenLifetime,
+  resolveSimulatorOptions,
+  type ResolvedSimulatorOptions,
+} from './simulator-options.js';
+import { answerResourceRequest } from './simulator-resource.js';
+import {
+  AccountLock,
+  answerTokenRequest,
+  recordFailedLogin,
+  type TokenEndpointState,
+} from './simulator-token-endpoint.js';
+import { SimulatorTokenStore } from './simulator-token-store.js';
+import type {
+  EnkashSimulator,
+  EnkashSimulatorFault,
+  EnkashSimulatorFaultOptions,
+  EnkashSimulatorOptions,
+  EnkashSimulatorStats,
+  EnkashSimulatorTokenRequest,
+} from './simulator.interfaces.js';
+
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+const CREDENTIAL_KEYS = ['clientId', 'clientSecret', 'username', 'password'] as const;
+
+/** A pending `delay` fault, released early by `close()`. */
+interface PendingDelay {
+  timer: NodeJS.Timeout;
+  resolve: () => void;
+}
+
+function zeroStats(stats: EnkashSimulatorStats): EnkashSimulatorStats {
+  stats.tokenRequests = stats.passwordGrants = stats.refreshGrants = stats.tokensIssued = 0;
+  stats.failedLogins = stats.resourceRequests = stats.resourceUnauthorized = 0;
+  return stats;
+}
+
+class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
+  readonly stats: EnkashSimulatorStats = zeroStats({} as EnkashSimulatorStats);
+  readonly tokens = new SimulatorTokenStore();
+  readonly account = new AccountLock();
+  private readonly log: EnkashSimulatorTokenRequest[] = [];
+  private readonly faults = new FaultQueue();
+  private readonly sockets = new Set<Socket>();
+  private readonly delays = new Set<PendingDelay>();
+  private readonly server: Server;
+  private closing: Promise<void> | undefined;
+  private listeningPort = 0;
+
+  constructor(readonly options: ResolvedSimulatorOptions) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        sendOAuthError(res, 500, 'server_error', `Simulator failure: ${String(error)}`);
+      });
+    });
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.listeningPort}`;
+  }
+
+  get port(): number {
+    return this.listeningPort;
+  }
+
+  get tokenRequests(): readonly EnkashSimulatorTokenRequest[] {
+    return this.log;
+  }
+
+  get currentAccessToken(): string | undefined {
+    return this.tokens.currentAccess(Date.now())?.value;
+  }
+
+  listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        this.listeningPort = typeof address === 'object' && address ? address.port : port;
+        resolve();
+      });
+    });
+  }
+
+  setTokenLifetime(seconds: number): void {
+    checkTokenLifetime(seconds);
+    this.options.tokenLifetimeSeconds = seconds;
+  }
+
+  injectFault(fault: EnkashSimulatorFault, options?: EnkashSimulatorFaultOptions): void {
+    this.faults.add(fault, options);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  revokeAccessToken(): void {
+    this.tokens.revokeAccess();
+  }
+
+  expireAccessToken(): void {
+    this.tokens.expireAccess(Date.now());
+  }
+
+  setCredentials(
+    update: Partial<Pick<EnkashSimulatorOptions, (typeof CREDENTIAL_KEYS)[number]>>,
+  ): void {
+    for (const key of CREDENTIAL_KEYS) {
+      if (update[key] !== undefined) checkString(key, update[key]);
+    }
+    for (const key of CREDENTIAL_KEYS) {
+      const value = update[key];
+      if (value !== undefined) this.options[key] = value;
+    }
+  }
+
+  unlockAccount(): void {
+    this.account.reset();
+  }
+
+  resetStats(): void {
+    zeroStats(this.stats);
+    this.log.length = 0;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const delay of this.delays) {
+        clearTimeout(delay.timer);
+        delay.resolve();
+      }
+      this.delays.clear();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+      for (const socket of this.sockets) socket.destroy();
+    });
+    return this.closing;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    if (this.closing) return;
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === this.options.tokenPath) await this.handleTokenRequest(req, res, body);
+    else answerResourceRequest(this.tokens, this.stats, { req, res, url, body });
+  }
+
+  /** Logs and counts a token request, applies the first matching fault, else answers normally. */
+  private async handleTokenRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string,
+  ): Promise<void> {
+    const contentType = req.headers['content-type'];
+    const isForm = mediaType(contentType) === FORM_MEDIA_TYPE;
+    const form = isForm ? parseForm(body) : {};
+    const grantType = form['grant_type'] ?? '';
+    const authorization = req.headers.authorization;
+    this.log.push({ grantType, authorization, contentType, form, receivedAt: Date.now() });
+    this.stats.tokenRequests += 1;
+    if (grantType === 'password') this.stats.passwordGrants += 1;
+    if (grantType === 'refresh_token') this.stats.refreshGrants += 1;
+
+    const fault = this.faults.take(grantType);
+    if (fault?.kind === 'delay') {
+      await this.sleep(fault.ms);
+      if (this.closing) return;
+    } else if (fault) {
+      if (fault.kind === 'bad-credentials' && grantType === 'password') recordFailedLogin(this);
+      const { responseCase, tokenLifetimeSeconds } = this.options;
+      answerWithFault(res, fault, { form, responseCase, tokenLifetimeSeconds });
+      return;
+    }
+    answerTokenRequest(this, { req, res, form, isForm, grantType });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const delay: PendingDelay = {
+        timer: setTimeout(() => {
+          this.delays.delete(delay);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.delays.add(delay);
+    });
+  }
+}
+
+/**
+ * Starts an EnKash token-server simulator: a real `node:http` server on 127.0.0.1 that behaves
+ * like EnKash's Spring Security OAuth2 token endpoint, with a protected resource on every other
+ * path. Close it with `close()` when done.
+ */
+export async function startEnkashSimulator(
+  options: EnkashSimulatorOptions = {},
+): Promise<EnkashSimulator> {
+  const simulator = new EnkashSimulatorServer(resolveSimulatorOptions(options));
+  await simulator.listen(options.port ?? 0);
+  return simulator;
+}

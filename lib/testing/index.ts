@@ -1,0 +1,14 @@
+/**
+ * Test helpers of nestjs-enkash-auth: an EnKash token-server simulator for your own tests.
+ * @module
+ */
+export { startEnkashSimulator } from './enkash-simulator.js';
+export type {
+  EnkashSimulator,
+  EnkashSimulatorFault,
+  EnkashSimulatorFaultOptions,
+  EnkashSimulatorGrant,
+  EnkashSimulatorOptions,
+  EnkashSimulatorStats,
+  EnkashSimulatorTokenRequest,
+} from './simulator.interfaces.js';

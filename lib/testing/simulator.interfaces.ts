@@ -1,0 +1,129 @@
+/** Options of {@link startEnkashSimulator}; every one is optional. */
+export interface EnkashSimulatorOptions {
+  /** OAuth2 client id expected in the Basic header (and the `clientId` form field). Default `'sim-client-id'`. */
+  clientId?: string;
+  /** OAuth2 client secret expected in the Basic header. Default `'sim-client-secret'`. */
+  clientSecret?: string;
+  /** The one user account's username. Default `'sim-user@example.com'`. */
+  username?: string;
+  /** The one user account's password. Default `'sim-p@ss w0rd&=+'` (needs URL-encoding on purpose). */
+  password?: string;
+  /** Path of the token endpoint. Default `'/oauth/token'`. */
+  tokenPath?: string;
+  /** Access token lifetime in seconds; fractions allowed (e.g. `2.5`). Default `86399`. */
+  tokenLifetimeSeconds?: number;
+  /** Refresh token lifetime in seconds; fractions and `Infinity` allowed. Default 30 days. */
+  refreshTokenLifetimeSeconds?: number;
+  /** Consecutive failed logins that lock the account; `0` or `Infinity` never locks. Default `3`. */
+  lockAfterFailedLogins?: number;
+  /** Key style of successful token answers: `access_token` (`'snake'`) or `accessToken` (`'camel'`). Default `'snake'`. */
+  responseCase?: 'snake' | 'camel';
+  /** Port to listen on (always on 127.0.0.1). Default `0`: a free port. */
+  port?: number;
+}
+
+/** OAuth2 grant types understood by the simulator's token endpoint. */
+export type EnkashSimulatorGrant = 'password' | 'refresh_token';
+
+/** A failure the token endpoint simulates instead of (or, for `delay`, before) its normal answer. */
+export type EnkashSimulatorFault =
+  /** 500 `{"error":"server_error","error_description":"Internal Server Error"}`. */
+  | { kind: 'server-error' }
+  /** 502 with an HTML page (`Content-Type: text/html`), as a proxy in front of EnKash would send. */
+  | { kind: 'bad-gateway-html' }
+  /** 429 with a `Retry-After` header of the given seconds. */
+  | { kind: 'rate-limited'; retryAfterSeconds: number }
+  /** Accept the request and never answer (until the client gives up or `close()` is called). */
+  | { kind: 'hang' }
+  /** Reset the connection without answering. */
+  | { kind: 'connection-reset' }
+  /** 200, `application/json`, with a body that is not JSON. */
+  | { kind: 'malformed-json' }
+  /** 200 JSON that lacks `access_token` / `accessToken`. */
+  | { kind: 'no-access-token' }
+  /** 400 `invalid_grant` / `Bad credentials`; on a password grant it counts as a failed login. */
+  | { kind: 'bad-credentials' }
+  /** 400 `invalid_grant` / `Invalid refresh token: <the token sent>`. */
+  | { kind: 'invalid-refresh-token' }
+  /** Any status with an optional body (default empty) and headers. */
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
+  /** Answer normally, but only after `ms` milliseconds. */
+  | { kind: 'delay'; ms: number };
+
+/** Which token requests an injected fault applies to. */
+export interface EnkashSimulatorFaultOptions {
+  /** How many matching token requests it applies to; `Infinity` allowed. Default `1`. */
+  times?: number;
+  /** Only token requests of this grant type. Default: any request to the token path. */
+  grant?: EnkashSimulatorGrant;
+}
+
+/** One request received by the token endpoint, as logged by the simulator. */
+export interface EnkashSimulatorTokenRequest {
+  /** The `grant_type` form field, or `''` when absent. */
+  grantType: string;
+  /** The raw `Authorization` header. */
+  authorization: string | undefined;
+  /** The raw `Content-Type` header. */
+  contentType: string | undefined;
+  /** The decoded form fields (first value of each); `{}` unless the body was form-urlencoded. */
+  form: Record<string, string>;
+  /** `Date.now()` when the request body had been read. */
+  receivedAt: number;
+}
+
+/** Counters kept by the simulator. */
+export interface EnkashSimulatorStats {
+  /** Requests to the token endpoint, faulted or not. */
+  tokenRequests: number;
+  /** Token requests with `grant_type=password`, faulted or not. */
+  passwordGrants: number;
+  /** Token requests with `grant_type=refresh_token`, faulted or not. */
+  refreshGrants: number;
+  /** New access tokens created. */
+  tokensIssued: number;
+  /** Password grants rejected for bad user credentials (including injected `bad-credentials`). */
+  failedLogins: number;
+  /** Requests to any other path (protected resources). */
+  resourceRequests: number;
+  /** Protected-resource requests answered 401. */
+  resourceUnauthorized: number;
+}
+
+/** A running EnKash token-server simulator; see {@link startEnkashSimulator}. */
+export interface EnkashSimulator {
+  /** Base URL without trailing slash, e.g. `'http://127.0.0.1:53211'`. */
+  readonly url: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** The effective options (reflects `setTokenLifetime` and `setCredentials`). */
+  readonly options: Required<Omit<EnkashSimulatorOptions, 'port'>>;
+  /** Live counters (the same object keeps updating; spread it for a snapshot). */
+  readonly stats: EnkashSimulatorStats;
+  /** Live log of token requests, in order of arrival. */
+  readonly tokenRequests: readonly EnkashSimulatorTokenRequest[];
+  /** The access token the server holds as valid now, if any. */
+  readonly currentAccessToken: string | undefined;
+  /** Sets the access token lifetime (seconds, fractions allowed) of tokens issued from now on. */
+  setTokenLifetime(seconds: number): void;
+  /** Queues a fault for upcoming token requests; faults apply in the order they were injected. */
+  injectFault(fault: EnkashSimulatorFault, options?: EnkashSimulatorFaultOptions): void;
+  /** Removes every queued fault. */
+  clearFaults(): void;
+  /** The current access token stops being valid at once, as if revoked by another party. */
+  revokeAccessToken(): void;
+  /** The current access token expires at once; the next password grant issues a new one. */
+  expireAccessToken(): void;
+  /** Changes the client and/or user credentials the server accepts. */
+  setCredentials(
+    update: Partial<
+      Pick<EnkashSimulatorOptions, 'clientId' | 'clientSecret' | 'username' | 'password'>
+    >,
+  ): void;
+  /** Unlocks the account and resets the consecutive-failure counter. */
+  unlockAccount(): void;
+  /** Zeroes the counters and clears the token request log. */
+  resetStats(): void;
+  /** Closes the server and destroys every open socket, hung requests included; idempotent. */
+  close(): Promise<void>;
+}

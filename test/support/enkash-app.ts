@@ -1,0 +1,46 @@
+import 'reflect-metadata';
+import { Test } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
+import type { ModuleMetadata } from '@nestjs/common';
+import { EnkashAuthModule, EnkashAuthService } from '../../lib/index.js';
+import type { EnkashAuthOptions } from '../../lib/index.js';
+import type { EnkashSimulator } from '../../lib/testing/index.js';
+
+/** Options that point the module at a simulator, with the simulator's credentials. */
+export function optionsFor(
+  simulator: EnkashSimulator,
+  overrides: Partial<EnkashAuthOptions> = {},
+): EnkashAuthOptions {
+  return {
+    baseUrl: simulator.url,
+    clientId: simulator.options.clientId,
+    clientSecret: simulator.options.clientSecret,
+    username: simulator.options.username,
+    password: simulator.options.password,
+    acquireOnStartup: false,
+    ...overrides,
+  };
+}
+
+/** Boots a Nest application context with `EnkashAuthModule.forRoot(options)`; the caller closes it. */
+export async function bootWith(
+  options: EnkashAuthOptions,
+  extraImports: ModuleMetadata['imports'] = [],
+): Promise<{ app: TestingModule; auth: EnkashAuthService }> {
+  const app = await Test.createTestingModule({
+    imports: [...extraImports, EnkashAuthModule.forRoot(options)],
+  }).compile();
+  app.useLogger(false);
+  await app.init();
+  return { app, auth: app.get(EnkashAuthService) };
+}
+
+/** The secrets a test must never find in a log line or an error. */
+export function secretsOf(simulator: EnkashSimulator): string[] {
+  const { clientId, clientSecret, password } = simulator.options;
+  const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
+  return [clientSecret, password, encodeURIComponent(password), basic];
+}
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,343 @@
+import 'reflect-metadata';
+import { inspect } from 'node:util';
+import { createServer } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import type { TestingModule } from '@nestjs/testing';
+import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
+import { EnkashAuthError, ENKASH_TOKEN_RENEWAL_TIMEOUT } from '../lib/index.js';
+import type { EnkashAuthService } from '../lib/index.js';
+import { startEnkashSimulator } from '../lib/testing/index.js';
+import type { EnkashSimulator } from '../lib/testing/index.js';
+import { bootWith, optionsFor, secretsOf, sleep } from './support/enkash-app.js';
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function resourceStatus(simulator: EnkashSimulator, token: string): Promise<number> {
+  const response = await fetch(`${simulator.url}/api/v1/payouts/balance`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+function expectNoSecret(value: unknown, secrets: readonly string[]): void {
+  const text = inspect(value, { depth: 8 }) + JSON.stringify(value);
+  for (const secret of secrets) expect(text).not.toContain(secret);
+}
+
+describe('EnkashAuthService against the EnKash simulator', () => {
+  let simulator: EnkashSimulator;
+  let app: TestingModule | undefined;
+  let handlesBefore: Record<string, number>;
+
+  beforeEach(async () => {
+    handlesBefore = activeHandles();
+    simulator = await startEnkashSimulator();
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await simulator.close();
+  });
+
+  async function boot(
+    overrides: Parameters<typeof optionsFor>[1] = {},
+  ): Promise<EnkashAuthService> {
+    const booted = await bootWith(optionsFor(simulator, overrides));
+    app = booted.app;
+    return booted.auth;
+  }
+
+  describe('the wire format', () => {
+    it("sends EnKash's password grant: Basic client auth and the form fields it documents", async () => {
+      const auth = await boot();
+      const token = await auth.getAccessToken();
+
+      expect(token).toBe(simulator.currentAccessToken);
+      expect(simulator.tokenRequests).toHaveLength(1);
+      const [request] = simulator.tokenRequests;
+      const { clientId, clientSecret, username, password } = simulator.options;
+      expect(request?.authorization).toBe(
+        'Basic ' + Buffer.from(`${clientId}:${clientSecret}`).toString('base64'),
+      );
+      expect(request?.contentType).toMatch(/^application\/x-www-form-urlencoded/);
+      expect(request?.form).toEqual({ username, password, grant_type: 'password', clientId });
+      expect(await auth.getAuthorizationHeader()).toBe(`Bearer ${token}`);
+      expect(await resourceStatus(simulator, token)).toBe(200);
+    });
+
+    it('accepts the camelCase answer some EnKash pages show', async () => {
+      await simulator.close();
+      simulator = await startEnkashSimulator({ responseCase: 'camel', tokenLifetimeSeconds: 2 });
+      const auth = await boot();
+      const token = await auth.getAccessToken();
+      expect(token).toBe(simulator.currentAccessToken);
+      const expiresAt = auth.getStatus().expiresAt?.getTime() ?? 0;
+      expect(expiresAt - Date.now()).toBeLessThanOrEqual(2_000);
+    });
+
+    it('fetches the token at startup in the background when acquireOnStartup is on', async () => {
+      const auth = await boot({ acquireOnStartup: true });
+      for (let i = 0; i < 50 && auth.getCachedAccessToken() === undefined; i += 1) await sleep(10);
+      expect(auth.getCachedAccessToken()).toBe(simulator.currentAccessToken);
+      expect(simulator.stats.passwordGrants).toBe(1);
+    });
+  });
+
+  it('shares one token request among 200 concurrent cold callers', async () => {
+    simulator.injectFault({ kind: 'delay', ms: 50 });
+    const auth = await boot();
+    const tokens = await Promise.all(Array.from({ length: 200 }, () => auth.getAccessToken()));
+    expect(new Set(tokens).size).toBe(1);
+    expect(simulator.stats.tokenRequests).toBe(1);
+  });
+
+  describe('renewal before expiry', () => {
+    it('renews a 2-second token with the refresh grant at half its life, revoking the old one', async () => {
+      simulator.setTokenLifetime(2);
+      const auth = await boot();
+      const first = await auth.getAccessToken();
+
+      await sleep(700);
+      expect(simulator.stats.refreshGrants).toBe(0);
+      await sleep(700); // the renewal is due 1 s after the request was sent
+      expect(simulator.stats.refreshGrants).toBe(1);
+      const renewalRequest = simulator.tokenRequests[1];
+      expect(renewalRequest?.form).toEqual({
+        grant_type: 'refresh_token',
+        refresh_token: expect.any(String),
+      });
+      expect(renewalRequest?.authorization).toBe(simulator.tokenRequests[0]?.authorization);
+
+      const second = await auth.getAccessToken();
+      expect(second).not.toBe(first);
+      expect(second).toBe(simulator.currentAccessToken);
+      expect(await resourceStatus(simulator, first)).toBe(401);
+      expect(await resourceStatus(simulator, second)).toBe(200);
+      expect(auth.getStatus()).toMatchObject({
+        state: 'valid',
+        renewals: 2,
+        consecutiveFailures: 0,
+      });
+    });
+
+    it('falls back to the password grant once when EnKash rejects the refresh token', async () => {
+      simulator.setTokenLifetime(1);
+      simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
+      const auth = await boot();
+      await auth.getAccessToken();
+      simulator.expireAccessToken(); // so that the fallback password grant gets a new token
+      await sleep(800);
+
+      expect(simulator.tokenRequests.map((request) => request.grantType)).toEqual([
+        'password',
+        'refresh_token',
+        'password',
+      ]);
+      expect(await resourceStatus(simulator, await auth.getAccessToken())).toBe(200);
+    });
+
+    it("registers its renewal in the host app's SchedulerRegistry when ScheduleModule is imported", async () => {
+      const booted = await bootWith(optionsFor(simulator), [ScheduleModule.forRoot()]);
+      app = booted.app;
+      await booted.auth.getAccessToken();
+      expect(app.get(SchedulerRegistry).getTimeouts()).toEqual([ENKASH_TOKEN_RENEWAL_TIMEOUT]);
+      await app.close();
+      app = undefined;
+      expect(booted.auth.getStatus().state).toBe('closed');
+    });
+  });
+
+  describe('faults at the token endpoint', () => {
+    const cases = [
+      { fault: { kind: 'server-error' as const }, code: 'server_error', status: 500 },
+      { fault: { kind: 'bad-gateway-html' as const }, code: 'server_error', status: 502 },
+      { fault: { kind: 'malformed-json' as const }, code: 'malformed_response', status: 200 },
+      { fault: { kind: 'no-access-token' as const }, code: 'malformed_response', status: 200 },
+      { fault: { kind: 'connection-reset' as const }, code: 'network', status: undefined },
+    ];
+    for (const { fault, code, status } of cases) {
+      it(`turns ${fault.kind} into a retryable ${code} error, then recovers`, async () => {
+        simulator.injectFault(fault);
+        const auth = await boot();
+        const error = await auth.getAccessToken().catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(EnkashAuthError);
+        expect(error).toMatchObject({ code, retryable: true });
+        expect((error as EnkashAuthError).status).toBe(status);
+        expectNoSecret(error, secretsOf(simulator));
+
+        // The background retry comes within about a second and succeeds.
+        for (let i = 0; i < 30 && auth.getCachedAccessToken() === undefined; i += 1)
+          await sleep(50);
+        expect(auth.getCachedAccessToken()).toBe(simulator.currentAccessToken);
+        expect(simulator.stats.tokenRequests).toBe(2);
+      });
+    }
+
+    it('reports a 429 as rate_limited and waits out its Retry-After', async () => {
+      simulator.injectFault({ kind: 'rate-limited', retryAfterSeconds: 2 });
+      const auth = await boot();
+      await expect(auth.getAccessToken()).rejects.toMatchObject({
+        code: 'rate_limited',
+        status: 429,
+        retryAfterMs: 2_000,
+      });
+      await sleep(1_200);
+      await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'rate_limited' });
+      expect(simulator.stats.tokenRequests).toBe(1);
+    });
+
+    it('gives up on a hanging token endpoint after tokenRequestTimeoutMs', async () => {
+      simulator.injectFault({ kind: 'hang' });
+      const auth = await boot({ tokenRequestTimeoutMs: 300 });
+      const started = Date.now();
+      await expect(auth.getAccessToken()).rejects.toMatchObject({
+        code: 'timeout',
+        retryable: true,
+      });
+      expect(Date.now() - started).toBeLessThan(1_500);
+    });
+
+    it('reports an unreachable endpoint as a network error without hanging', async () => {
+      const auth = await boot({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
+      await expect(auth.getAccessToken()).rejects.toMatchObject({
+        code: 'network',
+        retryable: true,
+      });
+    });
+
+    it('boots while EnKash is down and reports the failure through getStatus()', async () => {
+      const auth = await boot({
+        baseUrl: `http://127.0.0.1:${await closedPort()}`,
+        acquireOnStartup: true,
+      });
+      for (let i = 0; i < 50 && auth.getStatus().state !== 'retrying'; i += 1) await sleep(10);
+      expect(auth.getStatus()).toMatchObject({
+        state: 'retrying',
+        consecutiveFailures: 1,
+        lastErrorCode: 'network',
+        expiresAt: null,
+      });
+    });
+  });
+
+  describe('bad credentials', () => {
+    it('are never retried: later calls reject at once without contacting EnKash', async () => {
+      const options = optionsFor(simulator);
+      simulator.setCredentials({ password: 'the-new-password' });
+      const booted = await bootWith(options);
+      app = booted.app;
+      const auth = booted.auth;
+      const error = await auth.getAccessToken().catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'invalid_credentials', retryable: false, status: 400 });
+      expectNoSecret(error, [...secretsOf(simulator), 'the-new-password']);
+
+      for (let i = 0; i < 5; i += 1) {
+        await expect(auth.getAccessToken()).rejects.toBe(error);
+      }
+      await sleep(1_500);
+      expect(simulator.stats.failedLogins).toBe(1);
+      expect(simulator.stats.tokenRequests).toBe(1);
+      expect(auth.getStatus().state).toBe('locked_out');
+
+      // The operator fixes the password on EnKash's side; refresh() is the explicit retry.
+      simulator.setCredentials({ password: options.password });
+      await auth.refresh();
+      expect(await auth.getAccessToken()).toBe(simulator.currentAccessToken);
+    });
+
+    it('reports a wrong client secret as invalid_client and stops', async () => {
+      const auth = await boot({ clientSecret: 'not-the-secret' });
+      await expect(auth.getAccessToken()).rejects.toMatchObject({
+        code: 'invalid_client',
+        status: 401,
+      });
+      await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'invalid_client' });
+      expect(simulator.stats.tokenRequests).toBe(1);
+    });
+
+    it('never leak the refresh token EnKash echoes in its error description', async () => {
+      simulator.setTokenLifetime(1);
+      const logged: string[] = [];
+      const auth = await boot();
+      Logger.overrideLogger({
+        log: (message: unknown) => logged.push(String(message)),
+        warn: (message: unknown) => logged.push(String(message)),
+        error: (message: unknown) => logged.push(String(message)),
+      });
+      try {
+        const first = await auth.getAccessToken();
+        simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
+        simulator.injectFault({ kind: 'bad-credentials' }, { grant: 'password' });
+        await sleep(800);
+        const refreshToken = simulator.tokenRequests[1]?.form.refresh_token;
+        expect(refreshToken).toEqual(expect.any(String));
+        expect(auth.getStatus().state).toBe('locked_out');
+        expect(logged.join('\n')).toMatch(/locks an account after 3 consecutive failed logins/);
+        expectNoSecret(logged, [...secretsOf(simulator), first, String(refreshToken)]);
+      } finally {
+        Logger.overrideLogger(false);
+      }
+    });
+  });
+
+  describe('shutdown', () => {
+    it('aborts a token request under way and leaves no timer or socket behind', async () => {
+      simulator.injectFault({ kind: 'hang' });
+      const auth = await boot();
+      const pending = auth.getAccessToken().catch((caught: unknown) => caught);
+      await sleep(50);
+
+      const closing = Date.now();
+      await app?.close();
+      app = undefined;
+      expect(Date.now() - closing).toBeLessThan(500);
+      expect(await pending).toMatchObject({ code: 'network', retryable: false });
+      await expect(auth.getAccessToken()).rejects.toThrow(/shutting down/);
+
+      await simulator.close();
+      await sleep(20);
+      expectNoNewHandles(handlesBefore);
+    });
+
+    it('clears the renewal timer', async () => {
+      const auth = await boot();
+      await auth.getAccessToken();
+      await app?.close();
+      app = undefined;
+      await simulator.close();
+      await sleep(20);
+      expectNoNewHandles(handlesBefore);
+      expect(auth.getStatus()).toMatchObject({ state: 'closed', nextRenewalAt: null });
+    });
+  });
+});
+
+function activeHandles(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const resource of process.getActiveResourcesInfo()) {
+    if (resource === 'Timeout' || resource.startsWith('TCP'))
+      counts[resource] = (counts[resource] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Timers and sockets may only have gone away since `before`, never been added. */
+function expectNoNewHandles(before: Record<string, number>): void {
+  const after = activeHandles();
+  for (const [resource, count] of Object.entries(after)) {
+    expect({ resource, count }).toEqual({
+      resource,
+      count: Math.min(count, before[resource] ?? 0),
+    });
+  }
+}
