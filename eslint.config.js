@@ -15,6 +15,7 @@ const nodeGlobals = {
   clearTimeout: 'readonly',
   setInterval: 'readonly',
   clearInterval: 'readonly',
+  performance: 'readonly',
 };
 
 export default defineConfig(
