@@ -332,6 +332,7 @@ describe('TokenManager timing', () => {
   describe('when EnKash refuses the current token', () => {
     it('re-acquires with the password grant once for many concurrent refusals', async () => {
       const refused = await manager.getAccessToken();
+      await advance(60_000);
       grants.latencyMs = 20;
       for (let i = 0; i < 50; i += 1) manager.invalidate(refused);
       const next = manager.getAccessToken();
@@ -341,6 +342,30 @@ describe('TokenManager timing', () => {
 
       manager.invalidate(refused); // a late 401 for the old token changes nothing
       expect(grants.calls).toHaveLength(2);
+    });
+
+    it('waits until a second after the previous request before re-acquiring a token refused at once', async () => {
+      const first = await manager.getAccessToken();
+      await advance(200);
+      manager.invalidate(first);
+      const second = manager.getAccessToken();
+      await advance(799);
+      expect(grants.calls).toHaveLength(1);
+      await advance(1);
+      expect(await second).toBe('access-2');
+
+      await advance(5_000);
+      manager.invalidate('access-2'); // refused long after it was obtained: re-acquired at once
+      await flush();
+      expect(grants.calls).toHaveLength(3);
+    });
+
+    it('rejects callers waiting on a delayed re-acquisition when closed', async () => {
+      manager.invalidate(await manager.getAccessToken());
+      const waiting = manager.getAccessToken();
+      manager.close();
+      await expect(waiting).rejects.toMatchObject({ code: 'network' });
+      expect(jest.getTimerCount()).toBe(0);
     });
   });
 

@@ -70,6 +70,11 @@ export class TokenManager {
   private consecutiveFailures = 0;
   private renewals = 0;
   private lastRenewalAt: Date | null = null;
+  private lastRequestStartedAtMs = Number.NEGATIVE_INFINITY;
+  private pendingPause: {
+    handle: NodeJS.Timeout;
+    cancel: (error: EnkashAuthError) => void;
+  } | null = null;
   private closed = false;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -118,13 +123,21 @@ export class TokenManager {
     this.preferPasswordGrant = true;
     if (this.closed) return;
     this.deps.logger.warn(tokenRefused());
-    if (this.inFlight === null && this.lockout === null) void this.startRequest('password');
+    if (this.inFlight !== null || this.lockout !== null) return;
+    // A server that refuses every token it hands out must not turn each failing call into a token request.
+    const sinceLastRequestMs = this.now() - this.lastRequestStartedAtMs;
+    void this.startRequest('password', Math.max(0, ON_DEMAND_MIN_INTERVAL_MS - sinceLastRequestMs));
   }
 
   /** Stops every timer and aborts the token request under way; later calls reject. */
   close(): void {
     this.closed = true;
     this.deps.timer.cancel();
+    if (this.pendingPause !== null) {
+      clearTimeout(this.pendingPause.handle);
+      this.pendingPause.cancel(this.closedError());
+      this.pendingPause = null;
+    }
     this.deps.client.close();
   }
 
@@ -172,10 +185,11 @@ export class TokenManager {
       : 'password';
   }
 
-  private startRequest(grant: GrantType): Promise<HeldToken> {
+  private startRequest(grant: GrantType, delayMs = 0): Promise<HeldToken> {
     // Whatever renewal or retry was pending is superseded by this request.
     this.deps.timer.cancel();
-    const request = this.runGrant(grant)
+    const request = this.pause(delayMs)
+      .then(() => this.runGrant(grant))
       .then(
         ({ tokenSet, usedGrant, sentAtMs }) => this.adopt(tokenSet, usedGrant, sentAtMs),
         (error: unknown) => {
@@ -191,9 +205,24 @@ export class TokenManager {
     return request;
   }
 
+  /** Waits before a request that would come too soon after the previous one; cut short by close(). */
+  private pause(delayMs: number): Promise<void> {
+    if (delayMs <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const handle = setTimeout(() => {
+        this.pendingPause = null;
+        resolve();
+      }, delayMs);
+      handle.unref();
+      this.pendingPause = { handle, cancel: reject };
+    });
+  }
+
   private async runGrant(
     grant: GrantType,
   ): Promise<{ tokenSet: TokenSet; usedGrant: GrantType; sentAtMs: number }> {
+    if (this.closed) throw this.closedError();
+    this.lastRequestStartedAtMs = this.now();
     const { client } = this.deps;
     if (grant === 'refresh_token' && this.refreshToken !== undefined) {
       const sentAtMs = this.now();
