@@ -20,8 +20,8 @@ export const tokenObtained = (
   `expires at ${expiresAt.toISOString()}` +
   (nextRenewalAt ? `, renewal scheduled at ${nextRenewalAt.toISOString()}` : '');
 
-export const refreshRejectedFallingBack = (oauthError: string | undefined): string =>
-  `EnKash rejected the refresh token${oauthError ? ` (${oauthError})` : ''}; falling back to the password grant once`;
+export const refreshRejectedFallingBack = (reason: string): string =>
+  `EnKash did not honour the refresh grant (${reason}); falling back to the password grant once`;
 
 export const retryScheduled = (
   grant: GrantType,
@@ -36,15 +36,20 @@ export const retryScheduled = (
     ? `the current token stays in use until ${validUntil.toISOString()}`
     : 'no valid token is held');
 
-export const lockedOut = (detail: string): string =>
-  `${detail} Automatic token requests are stopped: EnKash locks an account after 3 consecutive failed logins. ` +
-  `Fix the configuration, then call EnkashAuthService.refresh() or restart the application.`;
+export const lockedOut = (error: { code: EnkashAuthErrorCode; message: string }): string =>
+  `${error.message} Automatic token requests are stopped` +
+  (error.code === 'invalid_credentials' || error.code === 'invalid_client'
+    ? ': EnKash locks an account after 3 consecutive failed logins. '
+    : ' until the configuration is fixed. ') +
+  'Then call EnkashAuthService.refresh() or restart the application.';
 
 export const tokenRefused = (): string =>
   'EnKash refused the current access token (revoked or expired early); re-acquiring it with the password grant';
 
-export const startupAcquisitionFailed = (code: EnkashAuthErrorCode): string =>
-  `Could not fetch an EnKash access token at startup (${code}); calls will request one on demand`;
+export const refusedTokenHandedBack = (pauseMs: number): string =>
+  'EnKash refused a token that its token endpoint still holds as valid: the 401 is not about the token ' +
+  '(check the API host and product headers such as partnerId). Further refusals of this token are passed to ' +
+  `callers for ${Math.round(pauseMs / 1000)} s before it is checked again`;
 
 export const shuttingDown = (): string =>
   'EnKash token request aborted: the application is shutting down';

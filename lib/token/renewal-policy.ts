@@ -16,6 +16,15 @@ export const MAX_RETRY_AFTER_MS = 10 * 60_000;
  */
 export const ON_DEMAND_MIN_INTERVAL_MS = 1_000;
 
+/**
+ * How long after a failed token request a caller without a valid token may send the next one: a second at first,
+ * growing with consecutive failures up to 5 seconds. Background retries follow {@link backoffDelayMs}.
+ */
+export function onDemandIntervalMs(consecutiveFailures: number): number {
+  const exponent = Math.min(Math.max(consecutiveFailures - 1, 0), 30);
+  return Math.min(5_000, ON_DEMAND_MIN_INTERVAL_MS * 2 ** exponent);
+}
+
 /** Lifetime assumed when EnKash's answer has no `expires_in` (its docs mention 5-minute tokens). */
 export const ASSUMED_LIFETIME_MS = 5 * 60_000;
 

@@ -121,10 +121,34 @@ describe('reading token answers', () => {
     [500, 'server_error', true],
     [502, 'server_error', true],
     [503, 'server_error', true],
-    [404, 'config', false],
+    [404, 'config', true],
+    [403, 'config', true],
     [302, 'config', false],
   ])('maps HTTP %i to %s (retryable: %s)', (status, code, retryable) => {
     expect(errorOf(status, '<html>error</html>')).toMatchObject({ code, retryable, status });
+  });
+
+  it('treats a 4xx OAuth2 error other than bad credentials as a final configuration error', () => {
+    expect(errorOf(400, { error: 'unsupported_grant_type' })).toMatchObject({
+      code: 'config',
+      retryable: false,
+      oauthError: 'unsupported_grant_type',
+    });
+  });
+
+  it('masks the password in its form-encoded shape too', () => {
+    const error = errorOf(400, {
+      error: 'invalid_grant',
+      error_description: 'Bad credentials for password=p%40ss+word and p%40ss%20word',
+    });
+    expect(error.message).not.toMatch(/p%40ss|ss\+word|ss%20word/);
+  });
+
+  it("reads a 503's Retry-After", () => {
+    expect(errorOf(503, '', 'password', '3')).toMatchObject({
+      code: 'server_error',
+      retryAfterMs: 3000,
+    });
   });
 
   it("reads a 429's Retry-After in seconds", () => {

@@ -55,7 +55,8 @@ function safeDescription(
   let text = description.replace(/[^\x20-\x7E]/g, ' ').slice(0, 200);
   for (const secret of secrets) {
     if (!secret) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+    const formEncoded = new URLSearchParams({ value: secret }).toString().slice('value='.length);
+    for (const form of new Set([secret, encodeURIComponent(secret), formEncoded])) {
       text = text.split(form).join('[redacted]');
     }
   }
@@ -138,9 +139,11 @@ function errorOf(
     });
   }
   if (status >= 500) {
+    const retryAfterMs = parseRetryAfterMs(answer.retryAfter);
     return new EnkashAuthError('server_error', serverError(status), {
       ...details,
       retryable: true,
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
     });
   }
   if (status === 408) {
@@ -171,10 +174,12 @@ function errorOf(
       retryable: false,
     });
   }
-  // Any other 4xx (404 path, 405, unsupported_grant_type, invalid_request) is a configuration mistake.
+  // Any other 4xx points at the configuration (404 path, unsupported_grant_type, invalid_request). An OAuth2 answer
+  // comes from the token server itself and is final; a bare 4xx page may come from a proxy or firewall in between,
+  // where no login was attempted, so it is retried with backoff.
   return new EnkashAuthError('config', unexpectedClientError(status, tokenUrl, oauthError), {
     ...details,
-    retryable: false,
+    retryable: oauthError === undefined,
   });
 }
 

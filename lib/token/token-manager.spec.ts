@@ -257,20 +257,24 @@ describe('TokenManager timing', () => {
 
       await advance(1_000); // the background retry (1 s) and on-demand calls share one request a second
       await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
-      expect(grants.calls.length).toBeLessThanOrEqual(3);
+      expect(grants.calls).toHaveLength(2);
       expect(manager.getStatus().state).toBe('retrying');
     });
 
     it('makes a new request when a caller comes after the spacing, without waiting out the backoff', async () => {
       grants.answers.password.push(serverError(), serverError(), serverError(), serverError());
-      await expect(manager.getAccessToken()).rejects.toThrow(EnkashAuthError);
+      await expect(manager.getAccessToken()).rejects.toThrow(EnkashAuthError); // t = 0
       await advance(1_000); // background retry #1
-      await advance(2_000); // background retry #2 (backoff now 4 s)
-      expect(grants.calls).toHaveLength(3);
-      await advance(1_000);
-      grants.answers.password.length = 0; // EnKash is back
-      expect(await manager.getAccessToken()).toMatch(/^access-/);
+      await advance(2_000); // background retry #2
+      await advance(4_000); // background retry #3: the backoff is now 8 s, the on-demand spacing 5 s
       expect(grants.calls).toHaveLength(4);
+
+      await advance(4_999);
+      await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
+      expect(grants.calls).toHaveLength(4);
+      await advance(1); // EnKash is back; the caller does not wait for the retry due 3 s later
+      expect(await manager.getAccessToken()).toMatch(/^access-/);
+      expect(grants.calls).toHaveLength(5);
     });
   });
 
@@ -296,6 +300,59 @@ describe('TokenManager timing', () => {
       // The next renewal uses the new refresh token.
       await advance(300_000);
       expect(grants.calls[3]).toEqual({ grant: 'refresh_token', refreshToken: 'refresh-2' });
+    });
+  });
+
+  describe('when the refresh grant fails for a reason other than the refresh token', () => {
+    it.each([
+      ['config', 'unsupported_grant_type', 400],
+      ['invalid_client', 'invalid_client', 401],
+    ] as const)(
+      'falls back to the password grant on %s instead of locking out',
+      async (code, oauthError, status) => {
+        grants.answers.password.push(token(600, 'access-a'));
+        grants.answers.refresh_token.push(
+          new EnkashAuthError(code, 'refresh grant refused', {
+            status,
+            oauthError,
+            grantType: 'refresh_token',
+          }),
+        );
+        grants.answers.password.push(token(600, 'access-b'));
+        await manager.getAccessToken();
+        await advance(300_000);
+        expect(grants.calls.map((call) => call.grant)).toEqual([
+          'password',
+          'refresh_token',
+          'password',
+        ]);
+        expect(manager.getStatus().state).toBe('valid');
+        expect(await manager.getAccessToken()).toBe('access-b');
+      },
+    );
+  });
+
+  describe('when the password grant answers a token in its last second', () => {
+    it('waits for it to expire and asks again when the refresh token is refused', async () => {
+      grants.answers.password.push(token(0, 'dying'), token(86_399, 'fresh'));
+      grants.answers.refresh_token.push(
+        new EnkashAuthError('invalid_credentials', 'refresh token expired', {
+          status: 401,
+          oauthError: 'invalid_token',
+          grantType: 'refresh_token',
+        }),
+      );
+      const pending = manager.getAccessToken();
+      await advance(999);
+      expect(grants.calls.map((call) => call.grant)).toEqual(['password', 'refresh_token']);
+      await advance(1);
+      expect(await pending).toBe('fresh');
+      expect(grants.calls.map((call) => call.grant)).toEqual([
+        'password',
+        'refresh_token',
+        'password',
+      ]);
+      expect(manager.getStatus().state).toBe('valid');
     });
   });
 
@@ -358,6 +415,35 @@ describe('TokenManager timing', () => {
       manager.invalidate('access-2'); // refused long after it was obtained: re-acquired at once
       await flush();
       expect(grants.calls).toHaveLength(3);
+    });
+
+    it('stops re-acquiring, with a growing pause, when EnKash hands back the very token it refuses', async () => {
+      grants.answers.password.push(
+        token(86_399, 'same'),
+        token(86_399, 'same'),
+        token(86_399, 'same'),
+      );
+      await manager.getAccessToken();
+      await advance(10_000);
+
+      manager.invalidate('same'); // EnKash refused it; the token endpoint hands it back
+      expect(await manager.getAccessToken()).toBe('same');
+      expect(grants.calls).toHaveLength(2);
+
+      for (let i = 0; i < 20; i += 1) manager.invalidate('same'); // within the 1 s pause: passed on to callers
+      expect(manager.currentToken()).toBe('same');
+      expect(grants.calls).toHaveLength(2);
+
+      await advance(1_000);
+      manager.invalidate('same');
+      expect(await manager.getAccessToken()).toBe('same');
+      expect(grants.calls).toHaveLength(3);
+      await advance(1_999); // the pause doubled
+      manager.invalidate('same');
+      expect(grants.calls).toHaveLength(3);
+      expect(logger.warn.mock.calls.map(([message]) => String(message)).join('\n')).toMatch(
+        /the 401 is not about the token/,
+      );
     });
 
     it('rejects callers waiting on a delayed re-acquisition when closed', async () => {

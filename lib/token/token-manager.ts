@@ -8,6 +8,7 @@ import {
   retryScheduled,
   serviceClosed,
   tokenObtained,
+  refusedTokenHandedBack,
   tokenRefused,
 } from '../enkash-auth.messages.js';
 import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
@@ -16,9 +17,11 @@ import type {
   EnkashTokenStatus,
 } from '../interfaces/enkash-token-status.interface.js';
 import {
+  BACKOFF_MAX_MS,
   backoffDelayMs,
   expiryGuardMs,
   ON_DEMAND_MIN_INTERVAL_MS,
+  onDemandIntervalMs,
   renewalDelayMs,
 } from './renewal-policy.js';
 import type { RenewalTimer } from './renewal-timer.js';
@@ -71,6 +74,9 @@ export class TokenManager {
   private renewals = 0;
   private lastRenewalAt: Date | null = null;
   private lastRequestStartedAtMs = Number.NEGATIVE_INFINITY;
+  private refusedToken: string | undefined;
+  private refusalStreak = 0;
+  private nextRefusalCheckAtMs = Number.NEGATIVE_INFINITY;
   private pendingPause: {
     handle: NodeJS.Timeout;
     cancel: (error: EnkashAuthError) => void;
@@ -118,14 +124,23 @@ export class TokenManager {
 
   /** EnKash refused `token`: drop it if it is still the held one and fetch the server's current token. */
   invalidate(token: string): void {
-    if (this.held === null || this.held.accessToken !== token) return;
+    if (this.closed || this.held === null || this.held.accessToken !== token) return;
+    const now = this.now();
+    if (token === this.refusedToken) {
+      // The token endpoint handed this very token back after it was refused: the 401s are not about the token.
+      // Check again only after a growing pause; meanwhile callers keep it and see EnKash's answer.
+      if (now < this.nextRefusalCheckAtMs) return;
+      this.refusalStreak += 1;
+    } else {
+      this.refusedToken = token;
+      this.refusalStreak = 1;
+    }
     this.held = null;
     this.preferPasswordGrant = true;
-    if (this.closed) return;
     this.deps.logger.warn(tokenRefused());
     if (this.inFlight !== null || this.lockout !== null) return;
     // A server that refuses every token it hands out must not turn each failing call into a token request.
-    const sinceLastRequestMs = this.now() - this.lastRequestStartedAtMs;
+    const sinceLastRequestMs = now - this.lastRequestStartedAtMs;
     void this.startRequest('password', Math.max(0, ON_DEMAND_MIN_INTERVAL_MS - sinceLastRequestMs));
   }
 
@@ -172,7 +187,8 @@ export class TokenManager {
     // A caller never waits out a backoff, but a burst of callers must not hammer a failing endpoint either.
     if (
       this.lastError !== null &&
-      (now < this.lastFailureAtMs + ON_DEMAND_MIN_INTERVAL_MS || now < this.retryAfterUntilMs)
+      (now < this.lastFailureAtMs + onDemandIntervalMs(this.consecutiveFailures) ||
+        now < this.retryAfterUntilMs)
     ) {
       return Promise.reject(this.lastError);
     }
@@ -226,33 +242,46 @@ export class TokenManager {
     const { client } = this.deps;
     if (grant === 'refresh_token' && this.refreshToken !== undefined) {
       const sentAtMs = this.now();
-      try {
-        return {
-          tokenSet: await client.requestRefreshGrant(this.refreshToken),
-          usedGrant: grant,
-          sentAtMs,
-        };
-      } catch (error) {
-        if (!(error instanceof EnkashAuthError && error.code === 'invalid_credentials'))
-          throw error;
-        // The refresh token expired or was revoked: the password grant gets a new one, once.
-        if (!this.closed) this.deps.logger.warn(refreshRejectedFallingBack(error.oauthError));
-        this.refreshToken = undefined;
-      }
+      const tokenSet = await this.refreshOrGiveWay(this.refreshToken);
+      if (tokenSet !== undefined) return { tokenSet, usedGrant: grant, sentAtMs };
+      this.refreshToken = undefined;
     }
     let sentAtMs = this.now();
     let tokenSet = await client.requestPasswordGrant();
     let usedGrant: GrantType = 'password';
     if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) {
-      // The server handed back its current token in its last second: the refresh grant replaces it for a full life.
+      // The server handed back its current token in its last second: the refresh grant replaces it for a full
+      // life; failing that, the next password grant after it has expired brings a new one.
       const refreshToken = tokenSet.refreshToken ?? this.refreshToken;
-      if (refreshToken === undefined) throw this.tooShortLived();
       sentAtMs = this.now();
-      tokenSet = await client.requestRefreshGrant(refreshToken);
-      usedGrant = 'refresh_token';
+      const renewed =
+        refreshToken === undefined ? undefined : await this.refreshOrGiveWay(refreshToken);
+      if (renewed !== undefined) {
+        tokenSet = renewed;
+        usedGrant = 'refresh_token';
+      } else {
+        await this.pause(MIN_USEFUL_LIFETIME_MS);
+        sentAtMs = this.now();
+        tokenSet = await client.requestPasswordGrant();
+      }
       if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) throw this.tooShortLived();
     }
     return { tokenSet, usedGrant, sentAtMs };
+  }
+
+  /**
+   * The refresh grant, or `undefined` when EnKash will not honour it (refresh token expired or revoked, grant not
+   * enabled for the client...): the caller then falls back to the password grant, once. Only a password grant
+   * failure can mean bad credentials. Transient failures are thrown, to be retried with backoff.
+   */
+  private async refreshOrGiveWay(refreshToken: string): Promise<TokenSet | undefined> {
+    try {
+      return await this.deps.client.requestRefreshGrant(refreshToken);
+    } catch (error) {
+      if (!(error instanceof EnkashAuthError) || error.retryable || this.closed) throw error;
+      this.deps.logger.warn(refreshRejectedFallingBack(error.oauthError ?? error.code));
+      return undefined;
+    }
   }
 
   private adopt(tokenSet: TokenSet, grant: GrantType, sentAtMs: number): HeldToken {
@@ -265,6 +294,14 @@ export class TokenManager {
       expiresAt: new Date(Date.now() + (expiresAtMs - now)),
     };
     this.held = held;
+    if (tokenSet.accessToken === this.refusedToken) {
+      const pauseMs = Math.min(
+        BACKOFF_MAX_MS,
+        ON_DEMAND_MIN_INTERVAL_MS * 2 ** (this.refusalStreak - 1),
+      );
+      this.nextRefusalCheckAtMs = now + pauseMs;
+      this.deps.logger.warn(refusedTokenHandedBack(pauseMs));
+    }
     // EnKash usually answers a refresh grant without a new refresh token: the old one stays good.
     if (tokenSet.refreshToken !== undefined) this.refreshToken = tokenSet.refreshToken;
     this.preferPasswordGrant = false;
@@ -305,7 +342,7 @@ export class TokenManager {
     if (!error.retryable) {
       this.lockout = error;
       this.deps.timer.cancel();
-      this.deps.logger.error(lockedOut(error.message));
+      this.deps.logger.error(lockedOut(error));
       return error;
     }
     const delayMs = Math.max(
