@@ -59,11 +59,11 @@ export class EnkashAuthService
   }
 
   /**
-   * The held token if it is valid now, without waiting and without contacting EnKash; `undefined` otherwise.
-   * For hot paths that must not await.
+   * The held token if it is valid now and not being renewed, without waiting and without contacting EnKash;
+   * `undefined` otherwise (then use {@link getAccessToken}). For hot paths that must not await.
    */
   getCachedAccessToken(): string | undefined {
-    return this.tokens.currentToken();
+    return this.tokens.readyToken();
   }
 
   /** Renews the token now. Also the explicit way to try again after EnKash rejected the credentials. */

@@ -130,6 +130,18 @@ describe('EnkashAuthService against the EnKash simulator', () => {
       });
     });
 
+    it('gives callers during a slow renewal the new token, not the one EnKash is revoking', async () => {
+      simulator.setTokenLifetime(2);
+      simulator.injectFault({ kind: 'delay', ms: 300 }, { grant: 'refresh_token' });
+      const auth = await boot();
+      const first = await auth.getAccessToken();
+      await sleep(1_100); // the refresh grant went out at 1 s and is being answered slowly
+      expect(simulator.stats.refreshGrants).toBe(1);
+      const during = await auth.getAccessToken();
+      expect(during).not.toBe(first);
+      expect(await resourceStatus(simulator, during)).toBe(200);
+    });
+
     it('falls back to the password grant once when EnKash rejects the refresh token', async () => {
       simulator.setTokenLifetime(1);
       simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });

@@ -134,6 +134,38 @@ describe('TokenManager timing', () => {
     expect(await manager.getAccessToken()).toBe('access-2');
   });
 
+  describe('while a refresh grant is under way', () => {
+    it('has callers wait for the new token, since EnKash may already have revoked the held one', async () => {
+      grants.answers.password.push(token(600, 'old'));
+      grants.answers.refresh_token.push(token(600, 'new'));
+      await manager.getAccessToken();
+      grants.latencyMs = 200;
+      await advance(300_000); // the renewal is sent
+      expect(grants.count('refresh_token')).toBe(1);
+      expect(manager.readyToken()).toBeUndefined();
+      expect(manager.currentToken()).toBe('old');
+
+      const during = manager.getAccessToken();
+      await advance(200);
+      expect(await during).toBe('new');
+      expect(manager.readyToken()).toBe('new');
+    });
+
+    it('hands out the held token after a second when the token endpoint is slow', async () => {
+      grants.answers.password.push(token(600, 'old'));
+      await manager.getAccessToken();
+      grants.latencyMs = 5_000;
+      await advance(300_000);
+      const during = manager.getAccessToken();
+      let settled: string | undefined;
+      void during.then((value) => (settled = value));
+      await advance(999);
+      expect(settled).toBeUndefined();
+      await advance(1);
+      expect(settled).toBe('old');
+    });
+  });
+
   it('counts the lifetime from when the request was sent, not from when the answer came', async () => {
     grants.latencyMs = 3_000;
     const first = manager.getAccessToken();

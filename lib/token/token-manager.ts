@@ -52,6 +52,9 @@ interface HeldToken {
   readonly expiresAt: Date;
 }
 
+/** How long a caller waits for a renewal under way before it takes the held token after all. */
+const RENEWAL_WAIT_LIMIT_MS = 1_000;
+
 /** A token answer with less life than this is about to expire on the server: it is renewed at once. */
 const MIN_USEFUL_LIFETIME_MS = 1_000;
 
@@ -74,6 +77,8 @@ export class TokenManager {
   private renewals = 0;
   private lastRenewalAt: Date | null = null;
   private lastRequestStartedAtMs = Number.NEGATIVE_INFINITY;
+  /** A refresh grant is under way: EnKash may already have revoked the held token. */
+  private refreshGrantPending = false;
   private refusedToken: string | undefined;
   private refusalStreak = 0;
   private nextRefusalCheckAtMs = Number.NEGATIVE_INFINITY;
@@ -96,11 +101,42 @@ export class TokenManager {
     return held !== null && this.now() < held.usableUntilMs ? held.accessToken : undefined;
   }
 
+  /**
+   * The held token if it is valid and not being replaced right now; never waits. While a refresh grant is under way
+   * EnKash may already have revoked the held token, so hot paths go through {@link getAccessToken} then.
+   */
+  readyToken(): string | undefined {
+    return this.refreshGrantPending ? undefined : this.currentToken();
+  }
+
   /** The valid token, from the cache or from a token request shared with every concurrent caller. */
   getAccessToken(): Promise<string> {
     const token = this.currentToken();
-    if (token !== undefined) return Promise.resolve(token);
-    return this.obtain().then((held) => held.accessToken);
+    if (token === undefined) return this.obtain().then((held) => held.accessToken);
+    if (!this.refreshGrantPending || this.inFlight === null) return Promise.resolve(token);
+    return this.awaitRenewal(this.inFlight);
+  }
+
+  /**
+   * EnKash revokes the held token as soon as it processes the refresh grant, so callers during a renewal wait for
+   * the new token, but never long: a slow token endpoint must not stall calls while the held token may still work.
+   */
+  private awaitRenewal(renewal: Promise<HeldToken>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const fallBack = (): void => {
+        clearTimeout(limit);
+        if (this.closed) return reject(this.closedError());
+        const token = this.currentToken();
+        if (token !== undefined) resolve(token);
+        else this.obtain().then((held) => resolve(held.accessToken), reject);
+      };
+      const limit = setTimeout(fallBack, RENEWAL_WAIT_LIMIT_MS);
+      limit.unref();
+      renewal.then((held) => {
+        clearTimeout(limit);
+        resolve(held.accessToken);
+      }, fallBack);
+    });
   }
 
   /** Fetches the first token in the background; a failure is logged and retried, never thrown. */
@@ -275,12 +311,15 @@ export class TokenManager {
    * failure can mean bad credentials. Transient failures are thrown, to be retried with backoff.
    */
   private async refreshOrGiveWay(refreshToken: string): Promise<TokenSet | undefined> {
+    this.refreshGrantPending = true;
     try {
       return await this.deps.client.requestRefreshGrant(refreshToken);
     } catch (error) {
       if (!(error instanceof EnkashAuthError) || error.retryable || this.closed) throw error;
       this.deps.logger.warn(refreshRejectedFallingBack(error.oauthError ?? error.code));
       return undefined;
+    } finally {
+      this.refreshGrantPending = false;
     }
   }
 
