@@ -7,21 +7,22 @@ export interface EnkashAuthModuleExtras {
   isGlobal?: boolean;
 }
 
-export const {
-  ConfigurableModuleClass: ConfigurableEnkashAuthModule,
-  MODULE_OPTIONS_TOKEN: ENKASH_AUTH_MODULE_OPTIONS,
-  OPTIONS_TYPE: ENKASH_AUTH_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: ENKASH_AUTH_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<EnkashAuthOptions>({ moduleName: 'EnkashAuth' })
+const definition = new ConfigurableModuleBuilder<EnkashAuthOptions>({ moduleName: 'EnkashAuth' })
   .setClassMethodName('forRoot')
-  .setExtras<EnkashAuthModuleExtras>({ isGlobal: false }, (definition, extras) => ({
-    ...definition,
+  .setExtras<EnkashAuthModuleExtras>({ isGlobal: false }, (module, extras) => ({
+    ...module,
     global: extras.isGlobal,
   }))
   .build();
 
+/** The generated base class that gives {@link EnkashAuthModule} its `forRoot` and `forRootAsync`. */
+export const ConfigurableEnkashAuthModule = definition.ConfigurableModuleClass;
+
+/** Injection token of the {@link EnkashAuthOptions} the module was registered with (before validation). */
+export const ENKASH_AUTH_MODULE_OPTIONS = definition.MODULE_OPTIONS_TOKEN;
+
 /** What `EnkashAuthModule.forRoot()` takes: the EnKash options and the module extras. */
-export type EnkashAuthModuleOptions = typeof ENKASH_AUTH_OPTIONS_TYPE;
+export type EnkashAuthModuleOptions = typeof definition.OPTIONS_TYPE;
 
 /** What `EnkashAuthModule.forRootAsync()` takes: `imports`, `inject`, `useFactory` / `useClass` / `useExisting`, `isGlobal`. */
-export type EnkashAuthModuleAsyncOptions = typeof ENKASH_AUTH_ASYNC_OPTIONS_TYPE;
+export type EnkashAuthModuleAsyncOptions = typeof definition.ASYNC_OPTIONS_TYPE;

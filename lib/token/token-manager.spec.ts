@@ -310,37 +310,14 @@ describe('TokenManager timing', () => {
     });
   });
 
-  describe('when the refresh grant is rejected', () => {
-    it('falls back to the password grant once', async () => {
-      grants.answers.password.push(token(600, 'access-a'));
-      grants.answers.refresh_token.push(
-        new EnkashAuthError('invalid_credentials', 'refresh token rejected', {
-          status: 400,
-          oauthError: 'invalid_grant',
-          grantType: 'refresh_token',
-        }),
-      );
-      grants.answers.password.push(token(600, 'access-b', 'refresh-2'));
-      await manager.getAccessToken();
-      await advance(300_000);
-      expect(grants.calls.map((call) => call.grant)).toEqual([
-        'password',
-        'refresh_token',
-        'password',
-      ]);
-      expect(await manager.getAccessToken()).toBe('access-b');
-      // The next renewal uses the new refresh token.
-      await advance(300_000);
-      expect(grants.calls[3]).toEqual({ grant: 'refresh_token', refreshToken: 'refresh-2' });
-    });
-  });
-
-  describe('when the refresh grant fails for a reason other than the refresh token', () => {
+  describe('when EnKash does not honour the refresh grant', () => {
     it.each([
+      ['invalid_credentials', 'invalid_grant', 400],
+      ['invalid_credentials', 'invalid_token', 401],
       ['config', 'unsupported_grant_type', 400],
       ['invalid_client', 'invalid_client', 401],
     ] as const)(
-      'falls back to the password grant on %s instead of locking out',
+      'falls back to the password grant once on %s (%s), never locking out',
       async (code, oauthError, status) => {
         grants.answers.password.push(token(600, 'access-a'));
         grants.answers.refresh_token.push(
@@ -350,7 +327,7 @@ describe('TokenManager timing', () => {
             grantType: 'refresh_token',
           }),
         );
-        grants.answers.password.push(token(600, 'access-b'));
+        grants.answers.password.push(token(600, 'access-b', 'refresh-2'));
         await manager.getAccessToken();
         await advance(300_000);
         expect(grants.calls.map((call) => call.grant)).toEqual([
@@ -360,6 +337,9 @@ describe('TokenManager timing', () => {
         ]);
         expect(manager.getStatus().state).toBe('valid');
         expect(await manager.getAccessToken()).toBe('access-b');
+        // The next renewal uses the new refresh token.
+        await advance(300_000);
+        expect(grants.calls[3]).toEqual({ grant: 'refresh_token', refreshToken: 'refresh-2' });
       },
     );
   });
