@@ -70,8 +70,8 @@ export const rateLimited = (retryAfterMs: number | undefined): string =>
 export const malformedAnswer = (status: number | undefined, what: string): string =>
   `EnKash token endpoint answered${status ? ` HTTP ${status}` : ''} with ${what}`;
 
-export const invalidCredentials = (description: string | undefined): string =>
-  `EnKash rejected the username or password (invalid_grant${description ? `: ${description}` : ''}); ` +
+export const invalidCredentials = (reason: string, description: string | undefined): string =>
+  `EnKash rejected the username or password (${reason}${description ? `: ${description}` : ''}); ` +
   'check ENKASH_USERNAME and ENKASH_PASSWORD.';
 
 export const invalidClient = (status: number, oauthError: string | undefined): string =>

@@ -143,12 +143,12 @@ describe('EnkashAuthService against the EnKash simulator', () => {
     });
 
     it('falls back to the password grant once when EnKash rejects the refresh token', async () => {
-      simulator.setTokenLifetime(1);
+      simulator.setTokenLifetime(2);
       simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
       const auth = await boot();
       await auth.getAccessToken();
       simulator.expireAccessToken(); // so that the fallback password grant gets a new token
-      await sleep(800);
+      await sleep(1_400); // the renewal is due at 1 s, the next one at 2 s
 
       expect(simulator.tokenRequests.map((request) => request.grantType)).toEqual([
         'password',
@@ -189,7 +189,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
   });
 
   it('falls back to the password grant when the refresh grant is not enabled for the client', async () => {
-    simulator.setTokenLifetime(1);
+    simulator.setTokenLifetime(2);
     simulator.injectFault(
       {
         kind: 'status',
@@ -202,7 +202,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
     const auth = await boot();
     await auth.getAccessToken();
     simulator.expireAccessToken();
-    await sleep(800);
+    await sleep(1_400); // the renewal is due at 1 s, the next one at 2 s
     expect(simulator.tokenRequests.map((request) => request.grantType)).toEqual([
       'password',
       'refresh_token',
@@ -326,7 +326,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
     });
 
     it('never leak the refresh token EnKash echoes in its error description', async () => {
-      simulator.setTokenLifetime(1);
+      simulator.setTokenLifetime(2);
       const logged: string[] = [];
       const auth = await boot();
       Logger.overrideLogger({
@@ -338,7 +338,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
         const first = await auth.getAccessToken();
         simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
         simulator.injectFault({ kind: 'bad-credentials' }, { grant: 'password' });
-        await sleep(800);
+        await sleep(1_400); // the renewal is due at 1 s, the next one at 2 s
         const refreshToken = simulator.tokenRequests[1]?.form.refresh_token;
         expect(refreshToken).toEqual(expect.any(String));
         expect(auth.getStatus().state).toBe('locked_out');

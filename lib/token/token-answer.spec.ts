@@ -14,7 +14,7 @@ function read(
     { status, body: typeof body === 'string' ? body : JSON.stringify(body), retryAfter },
     grant,
     url,
-    ['s3cret', 'p@ss word', 'refresh-abc'],
+    ['s3cret', 'p@ss word', 'pässwörd!', 'refresh-abc', 'zzabczz', 'abc', 'user@example.com'],
   );
 }
 
@@ -122,7 +122,8 @@ describe('reading token answers', () => {
     [502, 'server_error', true],
     [503, 'server_error', true],
     [404, 'config', true],
-    [403, 'config', true],
+    [403, 'config', false],
+    [405, 'config', true],
     [302, 'config', false],
   ])('maps HTTP %i to %s (retryable: %s)', (status, code, retryable) => {
     expect(errorOf(status, '<html>error</html>')).toMatchObject({ code, retryable, status });
@@ -142,6 +143,31 @@ describe('reading token answers', () => {
       error_description: 'Bad credentials for password=p%40ss+word and p%40ss%20word',
     });
     expect(error.message).not.toMatch(/p%40ss|ss\+word|ss%20word/);
+  });
+
+  it('masks secrets before cutting the description short or replacing non-ASCII characters', () => {
+    const error = errorOf(400, {
+      error: 'invalid_grant',
+      error_description: `${'x'.repeat(190)} user@example.com pässwörd! zzabczz`,
+    });
+    expect(error.message).not.toMatch(/user@exam|p.ssw.rd!|zz\[redacted\]zz/);
+  });
+
+  it('treats a bare 400 to the password grant as rejected credentials: never retried', () => {
+    expect(
+      errorOf(400, { status: 'FAILURE', message: 'Invalid username or password' }),
+    ).toMatchObject({
+      code: 'invalid_credentials',
+      retryable: false,
+      status: 400,
+    });
+  });
+
+  it('treats a bare 400 to the refresh grant as final, so that the password grant takes over', () => {
+    expect(errorOf(400, '<html>Bad Request</html>', 'refresh_token')).toMatchObject({
+      code: 'config',
+      retryable: false,
+    });
   });
 
   it("reads a 503's Retry-After", () => {

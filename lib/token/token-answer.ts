@@ -52,16 +52,23 @@ function safeDescription(
 ): string | undefined {
   const description = json?.error_description ?? json?.errorDescription;
   if (typeof description !== 'string' || description.trim() === '') return undefined;
-  let text = description.replace(/[^\x20-\x7E]/g, ' ').slice(0, 200);
-  for (const secret of secrets) {
-    if (!secret) continue;
-    const formEncoded = new URLSearchParams({ value: secret }).toString().slice('value='.length);
-    for (const form of new Set([secret, encodeURIComponent(secret), formEncoded])) {
-      text = text.split(form).join('[redacted]');
-    }
-  }
+  // Mask on the raw text, longest form first, before anything that could cut or alter a secret's characters.
+  const forms = secrets
+    .filter((secret) => secret !== '')
+    .flatMap((secret) => [
+      secret,
+      encodeURIComponent(secret),
+      new URLSearchParams({ value: secret }).toString().slice('value='.length),
+    ])
+    .sort((a, b) => b.length - a.length);
+  let text = description;
+  for (const form of forms) text = text.split(form).join('[redacted]');
   // Whatever follows "token:" is a token value, whether we know it or not.
-  return text.replace(/(token[^:]*:\s*)\S+/gi, '$1[redacted]').trim();
+  text = text.replace(/(token[^:]*:\s*)\S+/gi, '$1[redacted]');
+  return text
+    .replace(/[^\x20-\x7E]/g, ' ')
+    .slice(0, 200)
+    .trim();
 }
 
 function malformed(status: number, grantType: GrantType, what: string): EnkashAuthError {
@@ -156,7 +163,7 @@ function errorOf(
     // On a refresh grant this means the refresh token is no longer accepted: the caller falls back to the password grant.
     return new EnkashAuthError(
       'invalid_credentials',
-      invalidCredentials(safeDescription(json, secrets)),
+      invalidCredentials(oauthError ?? `HTTP ${status}`, safeDescription(json, secrets)),
       {
         ...details,
         retryable: false,
@@ -175,11 +182,22 @@ function errorOf(
     });
   }
   // Any other 4xx points at the configuration (404 path, unsupported_grant_type, invalid_request). An OAuth2 answer
-  // comes from the token server itself and is final; a bare 4xx page may come from a proxy or firewall in between,
-  // where no login was attempted, so it is retried with backoff.
+  // comes from the token server itself and is final. A bare 4xx page (404, 405, 407...) may come from a proxy in
+  // between, where no login was attempted, so it is retried with backoff, except a bare 400 or 403 to the password
+  // grant: that may be EnKash refusing the login in a shape of its own, and guessing wrong could lock the account.
+  if (grant === 'password' && oauthError === undefined && status === 400) {
+    return new EnkashAuthError(
+      'invalid_credentials',
+      invalidCredentials(oauthError ?? `HTTP ${status}`, safeDescription(json, secrets)),
+      {
+        ...details,
+        retryable: false,
+      },
+    );
+  }
   return new EnkashAuthError('config', unexpectedClientError(status, tokenUrl, oauthError), {
     ...details,
-    retryable: oauthError === undefined,
+    retryable: oauthError === undefined && grant === 'password' && status !== 403,
   });
 }
 

@@ -110,7 +110,14 @@ export class TokenHttpClient {
         },
         grant,
         this.tokenUrl,
-        [this.options.clientSecret, this.options.password, this.options.username, ...extraSecrets],
+        [
+          this.options.clientSecret,
+          this.options.password,
+          this.options.username,
+          this.basicAuthorization,
+          this.basicAuthorization.slice('Basic '.length),
+          ...extraSecrets,
+        ],
       );
     } catch (error) {
       if (error instanceof EnkashAuthError) throw error;

@@ -474,10 +474,54 @@ describe('TokenManager timing', () => {
     expect(grants.calls.map((call) => call.grant)).toEqual(['password', 'refresh_token']);
   });
 
+  it('backs off instead of renewing in a loop when the refresh grant answers expires_in 0', async () => {
+    grants.answers.password.push(token(600, 'access-a'));
+    grants.answers.refresh_token.push(
+      token(0, 'dying-1'),
+      token(0, 'dying-2'),
+      token(0, 'dying-3'),
+    );
+    await manager.getAccessToken();
+    await advance(300_000);
+    expect(grants.count('refresh_token')).toBe(1);
+    expect(manager.getStatus()).toMatchObject({
+      lastErrorCode: 'malformed_response',
+      consecutiveFailures: 1,
+    });
+    await advance(999);
+    expect(grants.count('refresh_token')).toBe(1);
+    await advance(1);
+    expect(grants.count('refresh_token')).toBe(2);
+    expect(await manager.getAccessToken()).toBe('access-a');
+  });
+
+  it('keeps a Retry-After when EnKash refuses a token', async () => {
+    grants.answers.password.push(token(600, 'access-a'));
+    grants.answers.refresh_token.push(
+      new EnkashAuthError('rate_limited', 'HTTP 429', {
+        status: 429,
+        retryable: true,
+        retryAfterMs: 60_000,
+      }),
+    );
+    await manager.getAccessToken();
+    await advance(300_000); // the renewal meets a 429 asking for a minute
+    manager.invalidate('access-a');
+    await advance(59_999);
+    expect(grants.calls).toHaveLength(2);
+    await advance(1);
+    expect(grants.calls.map((call) => call.grant)).toEqual([
+      'password',
+      'refresh_token',
+      'password',
+    ]);
+  });
+
   it('clears its timer and rejects callers once closed', async () => {
     await manager.getAccessToken();
     expect(jest.getTimerCount()).toBe(1);
     manager.close();
+    await expect(manager.getAccessToken()).rejects.toMatchObject({ code: 'network' });
     expect(jest.getTimerCount()).toBe(0);
     expect(registry.getTimeouts()).toEqual([]);
     expect(grants.closed).toBe(true);

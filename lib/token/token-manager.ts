@@ -111,6 +111,7 @@ export class TokenManager {
 
   /** The valid token, from the cache or from a token request shared with every concurrent caller. */
   getAccessToken(): Promise<string> {
+    if (this.closed) return Promise.reject(this.closedError());
     const token = this.currentToken();
     if (token === undefined) return this.obtain().then((held) => held.accessToken);
     if (!this.refreshGrantPending || this.inFlight === null) return Promise.resolve(token);
@@ -123,16 +124,21 @@ export class TokenManager {
    */
   private awaitRenewal(renewal: Promise<HeldToken>): Promise<string> {
     return new Promise((resolve, reject) => {
+      let settled = false;
       const fallBack = (): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(limit);
         if (this.closed) return reject(this.closedError());
         const token = this.currentToken();
         if (token !== undefined) resolve(token);
         else this.obtain().then((held) => resolve(held.accessToken), reject);
       };
+      // Not unref'd: a caller is waiting on it.
       const limit = setTimeout(fallBack, RENEWAL_WAIT_LIMIT_MS);
-      limit.unref();
       renewal.then((held) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(limit);
         resolve(held.accessToken);
       }, fallBack);
@@ -175,9 +181,16 @@ export class TokenManager {
     this.preferPasswordGrant = true;
     this.deps.logger.warn(tokenRefused());
     if (this.inFlight !== null || this.lockout !== null) return;
-    // A server that refuses every token it hands out must not turn each failing call into a token request.
-    const sinceLastRequestMs = now - this.lastRequestStartedAtMs;
-    void this.startRequest('password', Math.max(0, ON_DEMAND_MIN_INTERVAL_MS - sinceLastRequestMs));
+    // A server that refuses every token it hands out must not turn each failing call into a token request, and a
+    // failing token endpoint keeps its spacing and its Retry-After.
+    const notBeforeMs = Math.max(
+      this.lastRequestStartedAtMs + ON_DEMAND_MIN_INTERVAL_MS,
+      this.retryAfterUntilMs,
+      this.lastError === null
+        ? Number.NEGATIVE_INFINITY
+        : this.lastFailureAtMs + onDemandIntervalMs(this.consecutiveFailures),
+    );
+    void this.startRequest('password', Math.max(0, notBeforeMs - now));
   }
 
   /** Stops every timer and aborts the token request under way; later calls reject. */
@@ -261,11 +274,11 @@ export class TokenManager {
   private pause(delayMs: number): Promise<void> {
     if (delayMs <= 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      // Not unref'd: callers may be waiting on the request behind it; close() clears it.
       const handle = setTimeout(() => {
         this.pendingPause = null;
         resolve();
       }, delayMs);
-      handle.unref();
       this.pendingPause = { handle, cancel: reject };
     });
   }
@@ -279,7 +292,11 @@ export class TokenManager {
     if (grant === 'refresh_token' && this.refreshToken !== undefined) {
       const sentAtMs = this.now();
       const tokenSet = await this.refreshOrGiveWay(this.refreshToken);
-      if (tokenSet !== undefined) return { tokenSet, usedGrant: grant, sentAtMs };
+      if (tokenSet !== undefined) {
+        // Adopting it would schedule the next renewal at once, and the one after: a storm. Back off instead.
+        if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) throw this.tooShortLived();
+        return { tokenSet, usedGrant: grant, sentAtMs };
+      }
       this.refreshToken = undefined;
     }
     let sentAtMs = this.now();
