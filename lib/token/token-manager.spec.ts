@@ -62,6 +62,12 @@ const serverError = (): EnkashAuthError =>
     status: 500,
     retryable: true,
   });
+const rateLimited = (retryAfterMs: number): EnkashAuthError =>
+  new EnkashAuthError('rate_limited', 'EnKash token endpoint answered HTTP 429', {
+    status: 429,
+    retryable: true,
+    retryAfterMs,
+  });
 const badCredentials = (): EnkashAuthError =>
   new EnkashAuthError('invalid_credentials', 'EnKash rejected the username or password', {
     status: 400,
@@ -259,13 +265,7 @@ describe('TokenManager timing', () => {
 
     it("honours a 429's Retry-After before trying again", async () => {
       grants.answers.password.push(token(600, 'access-a'));
-      grants.answers.refresh_token.push(
-        new EnkashAuthError('rate_limited', 'EnKash token endpoint answered HTTP 429', {
-          status: 429,
-          retryable: true,
-          retryAfterMs: 30_000,
-        }),
-      );
+      grants.answers.refresh_token.push(rateLimited(30_000));
       await manager.getAccessToken();
       await advance(300_000);
       await advance(29_999);
@@ -497,13 +497,7 @@ describe('TokenManager timing', () => {
 
   it('keeps a Retry-After when EnKash refuses a token', async () => {
     grants.answers.password.push(token(600, 'access-a'));
-    grants.answers.refresh_token.push(
-      new EnkashAuthError('rate_limited', 'HTTP 429', {
-        status: 429,
-        retryable: true,
-        retryAfterMs: 60_000,
-      }),
-    );
+    grants.answers.refresh_token.push(rateLimited(60_000));
     await manager.getAccessToken();
     await advance(300_000); // the renewal meets a 429 asking for a minute
     manager.invalidate('access-a');
