@@ -17,13 +17,13 @@ import type {
   EnkashTokenStatus,
 } from '../interfaces/enkash-token-status.interface.js';
 import {
-  BACKOFF_MAX_MS,
   backoffDelayMs,
   expiryGuardMs,
   ON_DEMAND_MIN_INTERVAL_MS,
   onDemandIntervalMs,
   renewalDelayMs,
 } from './renewal-policy.js';
+import { RefusedTokenGuard } from './refused-token-guard.js';
 import type { RenewalTimer } from './renewal-timer.js';
 import type { TokenHttpClient } from './token-http-client.js';
 import type { TokenSet } from './token-set.js';
@@ -79,9 +79,7 @@ export class TokenManager {
   private lastRequestStartedAtMs = Number.NEGATIVE_INFINITY;
   /** A refresh grant is under way: EnKash may already have revoked the held token. */
   private refreshGrantPending = false;
-  private refusedToken: string | undefined;
-  private refusalStreak = 0;
-  private nextRefusalCheckAtMs = Number.NEGATIVE_INFINITY;
+  private readonly refusals = new RefusedTokenGuard();
   private pendingPause: {
     handle: NodeJS.Timeout;
     cancel: (error: EnkashAuthError) => void;
@@ -168,15 +166,8 @@ export class TokenManager {
   invalidate(token: string): void {
     if (this.closed || this.held === null || this.held.accessToken !== token) return;
     const now = this.now();
-    if (token === this.refusedToken) {
-      // The token endpoint handed this very token back after it was refused: the 401s are not about the token.
-      // Check again only after a growing pause; meanwhile callers keep it and see EnKash's answer.
-      if (now < this.nextRefusalCheckAtMs) return;
-      this.refusalStreak += 1;
-    } else {
-      this.refusedToken = token;
-      this.refusalStreak = 1;
-    }
+    // The token endpoint handed this very token back after it was refused: callers see EnKash's answer for a while.
+    if (!this.refusals.acceptRefusal(token, now)) return;
     this.held = null;
     this.preferPasswordGrant = true;
     this.deps.logger.warn(tokenRefused());
@@ -185,10 +176,7 @@ export class TokenManager {
     // failing token endpoint keeps its spacing and its Retry-After.
     const notBeforeMs = Math.max(
       this.lastRequestStartedAtMs + ON_DEMAND_MIN_INTERVAL_MS,
-      this.retryAfterUntilMs,
-      this.lastError === null
-        ? Number.NEGATIVE_INFINITY
-        : this.lastFailureAtMs + onDemandIntervalMs(this.consecutiveFailures),
+      this.failureSpacingEndsAtMs(),
     );
     void this.startRequest('password', Math.max(0, notBeforeMs - now));
   }
@@ -232,16 +220,20 @@ export class TokenManager {
     if (this.closed) return Promise.reject(this.closedError());
     if (this.inFlight !== null) return this.inFlight;
     if (this.lockout !== null) return Promise.reject(this.lockout);
-    const now = this.now();
     // A caller never waits out a backoff, but a burst of callers must not hammer a failing endpoint either.
-    if (
-      this.lastError !== null &&
-      (now < this.lastFailureAtMs + onDemandIntervalMs(this.consecutiveFailures) ||
-        now < this.retryAfterUntilMs)
-    ) {
+    if (this.lastError !== null && this.now() < this.failureSpacingEndsAtMs()) {
       return Promise.reject(this.lastError);
     }
     return this.startRequest(this.renewalGrant());
+  }
+
+  /** Until when, after a failure, no token request is sent on a caller's behalf (spacing and `Retry-After`). */
+  private failureSpacingEndsAtMs(): number {
+    if (this.lastError === null) return Number.NEGATIVE_INFINITY;
+    return Math.max(
+      this.lastFailureAtMs + onDemandIntervalMs(this.consecutiveFailures),
+      this.retryAfterUntilMs,
+    );
   }
 
   private renewalGrant(): GrantType {
@@ -350,14 +342,8 @@ export class TokenManager {
       expiresAt: new Date(Date.now() + (expiresAtMs - now)),
     };
     this.held = held;
-    if (tokenSet.accessToken === this.refusedToken) {
-      const pauseMs = Math.min(
-        BACKOFF_MAX_MS,
-        ON_DEMAND_MIN_INTERVAL_MS * 2 ** (this.refusalStreak - 1),
-      );
-      this.nextRefusalCheckAtMs = now + pauseMs;
-      this.deps.logger.warn(refusedTokenHandedBack(pauseMs));
-    }
+    const refusalPauseMs = this.refusals.handedBack(tokenSet.accessToken, now);
+    if (refusalPauseMs !== undefined) this.deps.logger.warn(refusedTokenHandedBack(refusalPauseMs));
     // EnKash usually answers a refresh grant without a new refresh token: the old one stays good.
     if (tokenSet.refreshToken !== undefined) this.refreshToken = tokenSet.refreshToken;
     this.preferPasswordGrant = false;
