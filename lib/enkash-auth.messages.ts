@@ -46,6 +46,9 @@ export const lockedOut = (error: { code: EnkashAuthErrorCode; message: string })
 export const tokenRefused = (): string =>
   'EnKash refused the current access token (revoked or expired early); re-acquiring it with the password grant';
 
+export const lifetimeAssumed = (lifetimeMs: number): string =>
+  `EnKash's token answer had no expires_in; assuming ${lifetimeMs / 1000} s`;
+
 export const refusedTokenHandedBack = (pauseMs: number): string =>
   'EnKash refused a token that its token endpoint still holds as valid: the 401 is not about the token ' +
   '(check the API host and product headers such as partnerId). Further refusals of this token are passed to ' +

@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import type { GrantType } from '../enkash-auth.messages.js';
 import {
+  lifetimeAssumed,
   lockedOut,
   malformedAnswer,
   refreshRejectedFallingBack,
@@ -282,7 +283,7 @@ export class TokenManager {
     this.lastRequestStartedAtMs = this.now();
     const { client } = this.deps;
     if (grant === 'refresh_token' && this.refreshToken !== undefined) {
-      const sentAtMs = this.now();
+      const sentAtMs = this.lastRequestStartedAtMs;
       const tokenSet = await this.refreshOrGiveWay(this.refreshToken);
       if (tokenSet !== undefined) {
         // Adopting it would schedule the next renewal at once, and the one after: a storm. Back off instead.
@@ -360,11 +361,7 @@ export class TokenManager {
     );
     this.deps.timer.schedule(delayMs - (now - sentAtMs), () => this.renewInBackground());
     this.deps.logger.log(tokenObtained(grant, held.expiresAt, this.deps.timer.dueAt));
-    if (tokenSet.lifetimeAssumed) {
-      this.deps.logger.warn(
-        `EnKash's token answer had no expires_in; assuming ${tokenSet.lifetimeMs / 1000} s`,
-      );
-    }
+    if (tokenSet.lifetimeAssumed) this.deps.logger.warn(lifetimeAssumed(tokenSet.lifetimeMs));
     return held;
   }
 
