@@ -32,6 +32,7 @@ describe('enkashConfig: reading ENKASH_* variables', () => {
       tokenPath: '/oauth/token',
       refreshBeforeExpirySeconds: 300,
       tokenRequestTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
       acquireOnStartup: true,
     });
   });
@@ -43,12 +44,14 @@ describe('enkashConfig: reading ENKASH_* variables', () => {
         ENKASH_TOKEN_PATH: '/auth/oauth/token',
         ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS: '600',
         ENKASH_TOKEN_TIMEOUT_MS: '2500',
+        ENKASH_REQUEST_TIMEOUT_MS: '45000',
         ENKASH_ACQUIRE_ON_STARTUP: 'false',
       }),
     ).toMatchObject({
       tokenPath: '/auth/oauth/token',
       refreshBeforeExpirySeconds: 600,
       tokenRequestTimeoutMs: 2500,
+      requestTimeoutMs: 45_000,
       acquireOnStartup: false,
     });
   });

@@ -13,6 +13,7 @@ export const ENKASH_ENVIRONMENT_VARIABLES = {
   tokenPath: 'ENKASH_TOKEN_PATH',
   refreshBeforeExpirySeconds: 'ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS',
   tokenRequestTimeoutMs: 'ENKASH_TOKEN_TIMEOUT_MS',
+  requestTimeoutMs: 'ENKASH_REQUEST_TIMEOUT_MS',
   acquireOnStartup: 'ENKASH_ACQUIRE_ON_STARTUP',
 } as const satisfies Record<keyof EnkashAuthOptions, string>;
 
@@ -34,6 +35,7 @@ export function readEnkashOptionsFromEnvironment(
     'tokenPath',
     'refreshBeforeExpirySeconds',
     'tokenRequestTimeoutMs',
+    'requestTimeoutMs',
     'acquireOnStartup',
   ] as const) {
     if (raw[option] === '') raw[option] = undefined;

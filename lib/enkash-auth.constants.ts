@@ -9,5 +9,6 @@ export const ENKASH_AUTH_DEFAULTS = {
   tokenPath: '/oauth/token',
   refreshBeforeExpirySeconds: 300,
   tokenRequestTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
   acquireOnStartup: true,
 } as const;

@@ -148,6 +148,13 @@ export function resolveEnkashAuthOptions(
       labelOf('tokenRequestTimeoutMs'),
       problems,
     ),
+    requestTimeoutMs: checkPositiveInteger(
+      options.requestTimeoutMs,
+      ENKASH_AUTH_DEFAULTS.requestTimeoutMs,
+      MAX_TIMEOUT_MS,
+      labelOf('requestTimeoutMs'),
+      problems,
+    ),
     acquireOnStartup: checkBoolean(
       options.acquireOnStartup,
       ENKASH_AUTH_DEFAULTS.acquireOnStartup,

@@ -9,9 +9,8 @@ import {
   ENKASH_AUTH_LOGGER_CONTEXT,
   ENKASH_TOKEN_RENEWAL_TIMEOUT,
 } from './enkash-auth.constants.js';
-import { ENKASH_AUTH_MODULE_OPTIONS } from './enkash-auth.module-definition.js';
-import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
-import type { EnkashAuthOptions } from './interfaces/enkash-auth-options.interface.js';
+import { ENKASH_RESOLVED_OPTIONS } from './enkash-auth.providers.js';
+import type { ResolvedEnkashAuthOptions } from './interfaces/enkash-auth-options.interface.js';
 import type { EnkashTokenStatus } from './interfaces/enkash-token-status.interface.js';
 import { RenewalTimer } from './token/renewal-timer.js';
 import { TokenHttpClient } from './token/token-http-client.js';
@@ -30,16 +29,15 @@ export class EnkashAuthService
   private readonly acquireOnStartup: boolean;
 
   constructor(
-    @Inject(ENKASH_AUTH_MODULE_OPTIONS) options: EnkashAuthOptions,
+    @Inject(ENKASH_RESOLVED_OPTIONS) options: ResolvedEnkashAuthOptions,
     // The host's registry when it imports ScheduleModule.forRoot(); a private one otherwise. Never forRoot() here:
     // a second forRoot() would run every cron job of the host twice.
     @Optional() schedulerRegistry?: SchedulerRegistry,
   ) {
-    const resolved = resolveEnkashAuthOptions(options);
-    this.acquireOnStartup = resolved.acquireOnStartup;
+    this.acquireOnStartup = options.acquireOnStartup;
     this.tokens = new TokenManager({
-      options: resolved,
-      client: new TokenHttpClient(resolved),
+      options,
+      client: new TokenHttpClient(options),
       timer: new RenewalTimer(
         schedulerRegistry ?? new SchedulerRegistry(),
         ENKASH_TOKEN_RENEWAL_TIMEOUT,

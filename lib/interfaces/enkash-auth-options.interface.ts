@@ -30,6 +30,11 @@ export interface EnkashAuthOptions {
    */
   tokenRequestTimeoutMs?: number;
   /**
+   * Upper bound on one call through `EnkashHttpService` (connect, send, answer), in milliseconds; a per-call
+   * `timeout` overrides it. Default: `30000`. Environment: `ENKASH_REQUEST_TIMEOUT_MS`.
+   */
+  requestTimeoutMs?: number;
+  /**
    * Whether a token is fetched in the background as soon as the application has booted, so that the first
    * call to EnKash does not wait for it. A failure is logged, never thrown at boot. Default: `true`.
    */
