@@ -1,14 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { answerWithFault, FaultQueue } from './simulator-faults.js';
-import { mediaType, parseForm, readBody, sendOAuthError } from './simulator-http.js';
+import { answerWithCommonFault, answerWithFault, FaultQueue } from './simulator-faults.js';
+import { mediaType, parseBearer, parseForm, readBody, sendOAuthError } from './simulator-http.js';
 import {
   checkString,
   checkTokenLifetime,
   resolveSimulatorOptions,
   type ResolvedSimulatorOptions,
 } from './simulator-options.js';
-import { answerResourceRequest } from './simulator-resource.js';
+import { answerResourceRequest, sendInvalidToken } from './simulator-resource.js';
 import {
   AccountLock,
   answerTokenRequest,
@@ -21,9 +21,25 @@ import type {
   EnkashSimulatorFault,
   EnkashSimulatorFaultOptions,
   EnkashSimulatorOptions,
+  EnkashSimulatorResourceFault,
+  EnkashSimulatorResourceFaultOptions,
+  EnkashSimulatorResourceRequest,
   EnkashSimulatorStats,
   EnkashSimulatorTokenRequest,
 } from './simulator.interfaces.js';
+
+const GRANT_TYPES: readonly string[] = ['password', 'refresh_token'];
+
+/** Fault kinds a resource path answers like the token endpoint does. */
+const COMMON_KINDS = {
+  'server-error': true,
+  'bad-gateway-html': true,
+  'rate-limited': true,
+  hang: true,
+  'connection-reset': true,
+  'malformed-json': true,
+  status: true,
+} as const;
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 const CREDENTIAL_KEYS = ['clientId', 'clientSecret', 'username', 'password'] as const;
@@ -45,7 +61,9 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
   readonly tokens = new SimulatorTokenStore();
   readonly account = new AccountLock();
   private readonly log: EnkashSimulatorTokenRequest[] = [];
-  private readonly faults = new FaultQueue();
+  private readonly resourceLog: EnkashSimulatorResourceRequest[] = [];
+  private readonly faults = new FaultQueue<EnkashSimulatorFault>();
+  private readonly resourceFaults = new FaultQueue<EnkashSimulatorResourceFault>();
   private readonly sockets = new Set<Socket>();
   private readonly delays = new Set<PendingDelay>();
   private readonly server: Server;
@@ -76,6 +94,10 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
     return this.log;
   }
 
+  get resourceCalls(): readonly EnkashSimulatorResourceRequest[] {
+    return this.resourceLog;
+  }
+
   get currentAccessToken(): string | undefined {
     return this.tokens.currentAccess(Date.now())?.value;
   }
@@ -97,12 +119,30 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
     this.options.tokenLifetimeSeconds = seconds;
   }
 
-  injectFault(fault: EnkashSimulatorFault, options?: EnkashSimulatorFaultOptions): void {
-    this.faults.add(fault, options);
+  injectFault(fault: EnkashSimulatorFault, options: EnkashSimulatorFaultOptions = {}): void {
+    if (options.grant !== undefined && !GRANT_TYPES.includes(options.grant)) {
+      throw new RangeError(`grant must be 'password' or 'refresh_token', got ${options.grant}`);
+    }
+    this.faults.add(fault, options.times, options.grant);
+  }
+
+  injectResourceFault(
+    fault: EnkashSimulatorResourceFault,
+    options: EnkashSimulatorResourceFaultOptions = {},
+  ): void {
+    if (options.path !== undefined && !options.path.startsWith('/')) {
+      throw new RangeError(`path must start with "/", got ${options.path}`);
+    }
+    if (fault.kind === 'invalid-token' || fault.kind === 'delay' || fault.kind in COMMON_KINDS) {
+      this.resourceFaults.add(fault, options.times, options.path);
+      return;
+    }
+    throw new RangeError(`'${(fault as { kind: string }).kind}' is not a resource fault`);
   }
 
   clearFaults(): void {
     this.faults.clear();
+    this.resourceFaults.clear();
   }
 
   revokeAccessToken(): void {
@@ -132,6 +172,7 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
   resetStats(): void {
     zeroStats(this.stats);
     this.log.length = 0;
+    this.resourceLog.length = 0;
   }
 
   close(): Promise<void> {
@@ -153,7 +194,32 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
     if (this.closing) return;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === this.options.tokenPath) await this.handleTokenRequest(req, res, body);
-    else answerResourceRequest(this.tokens, this.stats, { req, res, url, body });
+    else await this.handleResourceRequest(req, res, url, body);
+  }
+
+  /** Logs and counts a resource request, applies the first matching fault, else answers normally. */
+  private async handleResourceRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    body: string,
+  ): Promise<void> {
+    const authorization = req.headers.authorization;
+    const method = req.method ?? 'GET';
+    this.resourceLog.push({ method, path: url.pathname, authorization, receivedAt: Date.now() });
+    this.stats.resourceRequests += 1;
+    const fault = this.resourceFaults.take(url.pathname);
+    if (fault?.kind === 'delay') {
+      await this.sleep(fault.ms);
+      if (this.closing) return;
+    } else if (fault?.kind === 'invalid-token') {
+      this.stats.resourceUnauthorized += 1;
+      return sendInvalidToken(res, parseBearer(authorization) ?? '', 'invalid');
+    } else if (fault) {
+      if (fault.kind === 'status' && fault.status === 401) this.stats.resourceUnauthorized += 1;
+      return answerWithCommonFault(res, fault);
+    }
+    answerResourceRequest(this.tokens, this.stats, { req, res, url, body });
   }
 
   /** Logs and counts a token request, applies the first matching fault, else answers normally. */

@@ -9,6 +9,9 @@ export type {
   EnkashSimulatorFaultOptions,
   EnkashSimulatorGrant,
   EnkashSimulatorOptions,
+  EnkashSimulatorResourceFault,
+  EnkashSimulatorResourceFaultOptions,
+  EnkashSimulatorResourceRequest,
   EnkashSimulatorStats,
   EnkashSimulatorTokenRequest,
 } from './simulator.interfaces.js';

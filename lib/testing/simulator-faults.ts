@@ -1,15 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import { NO_STORE_HEADERS, send, sendJson, sendOAuthError } from './simulator-http.js';
-import type {
-  EnkashSimulatorFault,
-  EnkashSimulatorFaultOptions,
-  EnkashSimulatorGrant,
-} from './simulator.interfaces.js';
+import type { EnkashSimulatorFault } from './simulator.interfaces.js';
 
 /** A queued fault with the number of requests it still applies to. */
-interface QueuedFault {
-  readonly fault: EnkashSimulatorFault;
-  readonly grant: EnkashSimulatorGrant | undefined;
+interface QueuedFault<Fault> {
+  readonly fault: Fault;
+  /** The grant type (token faults) or path (resource faults) it is limited to. */
+  readonly only: string | undefined;
   remaining: number;
 }
 
@@ -18,21 +15,20 @@ const BAD_GATEWAY_HTML =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n' +
   '<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
-/** FIFO queue of injected faults; a request takes the first fault whose grant filter matches. */
-export class FaultQueue {
-  private readonly queue: QueuedFault[] = [];
+/**
+ * FIFO queue of injected faults; a request takes the first fault whose filter matches (the grant type for token
+ * requests, the path for resource requests).
+ */
+export class FaultQueue<Fault extends { kind: string }> {
+  private readonly queue: QueuedFault<Fault>[] = [];
 
   /** Validates and appends a fault. */
-  add(fault: EnkashSimulatorFault, options: EnkashSimulatorFaultOptions = {}): void {
+  add(fault: Fault, times = 1, only?: string): void {
     validateFault(fault);
-    const times = options.times ?? 1;
     if (!(times === Infinity || (Number.isInteger(times) && times >= 1))) {
       throw new RangeError(`times must be a positive integer or Infinity, got ${times}`);
     }
-    if (options.grant !== undefined && !['password', 'refresh_token'].includes(options.grant)) {
-      throw new RangeError(`grant must be 'password' or 'refresh_token', got ${options.grant}`);
-    }
-    this.queue.push({ fault, grant: options.grant, remaining: times });
+    this.queue.push({ fault, only, remaining: times });
   }
 
   /** Removes every fault. */
@@ -40,9 +36,9 @@ export class FaultQueue {
     this.queue.length = 0;
   }
 
-  /** The fault that applies to a token request of `grantType`, if any (using one of its `times`). */
-  take(grantType: string): EnkashSimulatorFault | undefined {
-    const index = this.queue.findIndex((q) => q.grant === undefined || q.grant === grantType);
+  /** The fault that applies to a request with this grant type or path, if any (using one of its `times`). */
+  take(key: string): Fault | undefined {
+    const index = this.queue.findIndex((q) => q.only === undefined || q.only === key);
     if (index < 0) return undefined;
     const entry = this.queue[index];
     entry.remaining -= 1;
@@ -52,7 +48,8 @@ export class FaultQueue {
 }
 
 /** Throws a `RangeError` when a fault's numbers make no sense. */
-export function validateFault(fault: EnkashSimulatorFault): void {
+export function validateFault(candidate: { kind: string }): void {
+  const fault = candidate as EnkashSimulatorFault;
   const bad = (what: string): never => {
     throw new RangeError(`Invalid '${fault.kind}' fault: ${what}`);
   };
@@ -73,6 +70,26 @@ export function validateFault(fault: EnkashSimulatorFault): void {
     default:
       break;
   }
+}
+
+/** Answers a resource request with a fault that token and resource requests share. */
+export function answerWithCommonFault(
+  res: ServerResponse,
+  fault: Extract<
+    EnkashSimulatorFault,
+    {
+      kind:
+        | 'server-error'
+        | 'bad-gateway-html'
+        | 'rate-limited'
+        | 'hang'
+        | 'connection-reset'
+        | 'malformed-json'
+        | 'status';
+    }
+  >,
+): void {
+  return answerWithFault(res, fault, { form: {}, responseCase: 'snake', tokenLifetimeSeconds: 0 });
 }
 
 /** What a fault answer needs to know about the request and the simulator. */

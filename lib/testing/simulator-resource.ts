@@ -20,9 +20,22 @@ function parseJsonBody(body: string): unknown {
   }
 }
 
+/** Spring's 401 for a refused access token, echoing the token in the description and the challenge. */
+export function sendInvalidToken(
+  res: ServerResponse,
+  token: string,
+  reason: 'expired' | 'invalid',
+): void {
+  const description =
+    reason === 'expired' ? `Access token expired: ${token}` : `Invalid access token: ${token}`;
+  const challenge = `${BEARER_CHALLENGE}, error="invalid_token", error_description=${quoted(description)}`;
+  sendOAuthError(res, 401, 'invalid_token', description, { 'WWW-Authenticate': challenge });
+}
+
 /**
  * Answers a request to a protected resource (any path but the token path): 200 with an echo of
  * the request for the current access token, else Spring's 401 with a `WWW-Authenticate` header.
+ * The caller has counted the request.
  */
 export function answerResourceRequest(
   tokens: SimulatorTokenStore,
@@ -30,7 +43,6 @@ export function answerResourceRequest(
   request: { req: IncomingMessage; res: ServerResponse; url: URL; body: string },
 ): void {
   const { req, res, url } = request;
-  stats.resourceRequests += 1;
   const token = parseBearer(req.headers.authorization);
   if (token === undefined) {
     stats.resourceUnauthorized += 1;
@@ -40,12 +52,7 @@ export function answerResourceRequest(
   const check = tokens.checkAccess(token, Date.now());
   if (check !== 'valid') {
     stats.resourceUnauthorized += 1;
-    const description =
-      check === 'expired' ? `Access token expired: ${token}` : `Invalid access token: ${token}`;
-    const challenge = `${BEARER_CHALLENGE}, error="invalid_token", error_description=${quoted(description)}`;
-    return sendOAuthError(res, 401, 'invalid_token', description, {
-      'WWW-Authenticate': challenge,
-    });
+    return sendInvalidToken(res, token, check === 'expired' ? 'expired' : 'invalid');
   }
   const payload = {
     method: req.method,

@@ -50,6 +50,51 @@ export type EnkashSimulatorFault =
   /** Answer normally, but only after `ms` milliseconds. */
   | { kind: 'delay'; ms: number };
 
+/**
+ * A failure a protected resource path simulates instead of (or, for `delay`, before) its normal answer. The token
+ * endpoint's kinds that make sense for an API call, plus `invalid-token`.
+ */
+export type EnkashSimulatorResourceFault =
+  | Extract<
+      EnkashSimulatorFault,
+      {
+        kind:
+          | 'server-error'
+          | 'bad-gateway-html'
+          | 'rate-limited'
+          | 'hang'
+          | 'connection-reset'
+          | 'malformed-json'
+          | 'status'
+          | 'delay';
+      }
+    >
+  /**
+   * 401 `invalid_token` / `Invalid access token: <the token sent>` with a `WWW-Authenticate` challenge, whether the
+   * token is valid or not: EnKash refusing a token it did not revoke (another host, a missing product header...).
+   */
+  | { kind: 'invalid-token' };
+
+/** Which resource requests an injected resource fault applies to. */
+export interface EnkashSimulatorResourceFaultOptions {
+  /** How many matching resource requests it applies to; `Infinity` allowed. Default `1`. */
+  times?: number;
+  /** Only requests to this path (exact match, without query string). Default: any resource path. */
+  path?: string;
+}
+
+/** One request received on a protected resource path, as logged by the simulator. */
+export interface EnkashSimulatorResourceRequest {
+  /** HTTP method. */
+  method: string;
+  /** Path, without query string. */
+  path: string;
+  /** The raw `Authorization` header. */
+  authorization: string | undefined;
+  /** `Date.now()` when the request body had been read. */
+  receivedAt: number;
+}
+
 /** Which token requests an injected fault applies to. */
 export interface EnkashSimulatorFaultOptions {
   /** How many matching token requests it applies to; `Infinity` allowed. Default `1`. */
@@ -102,13 +147,20 @@ export interface EnkashSimulator {
   readonly stats: EnkashSimulatorStats;
   /** Live log of token requests, in order of arrival. */
   readonly tokenRequests: readonly EnkashSimulatorTokenRequest[];
+  /** Live log of requests to protected resource paths, in order of arrival. */
+  readonly resourceCalls: readonly EnkashSimulatorResourceRequest[];
   /** The access token the server holds as valid now, if any. */
   readonly currentAccessToken: string | undefined;
   /** Sets the access token lifetime (seconds, fractions allowed) of tokens issued from now on. */
   setTokenLifetime(seconds: number): void;
   /** Queues a fault for upcoming token requests; faults apply in the order they were injected. */
   injectFault(fault: EnkashSimulatorFault, options?: EnkashSimulatorFaultOptions): void;
-  /** Removes every queued fault. */
+  /** Queues a fault for upcoming requests to protected resource paths, in the order they were injected. */
+  injectResourceFault(
+    fault: EnkashSimulatorResourceFault,
+    options?: EnkashSimulatorResourceFaultOptions,
+  ): void;
+  /** Removes every queued fault, token and resource ones. */
   clearFaults(): void;
   /** The current access token stops being valid at once, as if revoked by another party. */
   revokeAccessToken(): void;
@@ -122,7 +174,7 @@ export interface EnkashSimulator {
   ): void;
   /** Unlocks the account and resets the consecutive-failure counter. */
   unlockAccount(): void;
-  /** Zeroes the counters and clears the token request log. */
+  /** Zeroes the counters and clears the token and resource request logs. */
   resetStats(): void;
   /** Closes the server and destroys every open socket, hung requests included; idempotent. */
   close(): Promise<void>;
