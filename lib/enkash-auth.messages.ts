@@ -95,3 +95,46 @@ export const redirectRefused = (status: number, url: string): string =>
 
 export const serviceClosed = (): string =>
   'EnkashAuthService is closed: the application is shutting down';
+
+export const callFailed = (
+  method: string,
+  url: string,
+  status: number | undefined,
+  reason: string,
+): string =>
+  `EnKash call ${method} ${url} failed: ` +
+  (status !== undefined ? `HTTP ${status}${reason ? ` ${reason}` : ''}` : reason);
+
+export const callFailedAfterRetry = (): string =>
+  ' (after a retry with a fresh access token: EnKash refused the token again)';
+
+export const enkashTokenWithoutInterceptor = (): string =>
+  '@EnkashToken() found no token on the request: put @UseInterceptors(EnkashAuthInterceptor) on the ' +
+  'controller or route (or register it as APP_INTERCEPTOR).';
+
+export const tokenUnavailableForClient = (
+  code: EnkashAuthErrorCode,
+  retryAfterSeconds: number | undefined,
+): string => {
+  const retry = retryAfterSeconds !== undefined ? ` Try again in ${retryAfterSeconds} s.` : '';
+  switch (code) {
+    case 'invalid_credentials':
+      return 'EnKash rejected the credentials this service is configured with; an operator must fix them.';
+    case 'invalid_client':
+      return 'EnKash rejected the client id or secret this service is configured with; an operator must fix them.';
+    case 'config':
+      return "This service's EnKash configuration is invalid; an operator must fix it.";
+    case 'timeout':
+      return `EnKash's token endpoint did not answer in time.${retry}`;
+    case 'network':
+      return retryAfterSeconds === undefined
+        ? 'EnKash cannot be reached: the service is shutting down.'
+        : `EnKash's token endpoint cannot be reached.${retry}`;
+    case 'server_error':
+      return `EnKash's token endpoint is failing (server error).${retry}`;
+    case 'rate_limited':
+      return `EnKash is rate-limiting token requests.${retry}`;
+    case 'malformed_response':
+      return `EnKash's token endpoint gave an answer that is not a token.${retry}`;
+  }
+};

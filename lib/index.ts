@@ -6,6 +6,9 @@ export type {
   EnkashAuthModuleOptions,
 } from './enkash-auth.module-definition.js';
 export { EnkashAuthService } from './enkash-auth.service.js';
+export { EnkashHttpService } from './http/enkash-http.service.js';
+export { EnkashAuthInterceptor } from './interceptors/enkash-auth.interceptor.js';
+export { EnkashToken } from './interceptors/enkash-token.decorator.js';
 export {
   enkashConfig,
   readEnkashOptionsFromEnvironment,
@@ -15,10 +18,16 @@ export type { EnkashConfig } from './enkash-auth.config.js';
 export { ENKASH_AUTH_DEFAULTS, ENKASH_TOKEN_RENEWAL_TIMEOUT } from './enkash-auth.constants.js';
 export { EnkashAuthError } from './errors/enkash-auth.error.js';
 export type { EnkashAuthErrorCode, EnkashAuthErrorDetails } from './errors/enkash-auth.error.js';
+export { EnkashHttpError } from './errors/enkash-http.error.js';
+export type {
+  EnkashHttpErrorDetails,
+  EnkashHttpErrorResponse,
+} from './errors/enkash-http.error.js';
 export type {
   EnkashAuthOptions,
   ResolvedEnkashAuthOptions,
 } from './interfaces/enkash-auth-options.interface.js';
+export type { EnkashAuthenticatedRequest } from './interfaces/enkash-authenticated-request.interface.js';
 export type {
   EnkashTokenState,
   EnkashTokenStatus,

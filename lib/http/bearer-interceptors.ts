@@ -1,0 +1,126 @@
+import { isAxiosError } from 'axios';
+import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import type { EnkashAuthService } from '../enkash-auth.service.js';
+import { toEnkashHttpError } from './enkash-http-error.factory.js';
+import type { EnkashOrigin } from './request-target.js';
+import type { SecretRedactor } from './secret-redactor.js';
+
+/**
+ * Marks the second attempt after a 401. A string key: axios copies a config's own string keys when it is sent again,
+ * and drops symbol keys.
+ */
+const RETRIED_AFTER_UNAUTHORIZED = 'enkashRetriedAfterUnauthorized';
+
+type RequestConfig = InternalAxiosRequestConfig & { [RETRIED_AFTER_UNAUTHORIZED]?: boolean };
+
+/** What the interceptors need from their surroundings. */
+export interface BearerInterceptorDependencies {
+  auth: Pick<EnkashAuthService, 'getAccessToken' | 'getCachedAccessToken' | 'invalidate'>;
+  /** Which requests go to EnKash and get the token. */
+  enkashOrigin: EnkashOrigin;
+  /** Masks the configured secrets; tokens are added per error. */
+  redactor: SecretRedactor;
+  /** Aborted when the application shuts down: every call under way is aborted with it. */
+  shutdownSignal: AbortSignal;
+}
+
+function bearerTokenOf(config: InternalAxiosRequestConfig): string | undefined {
+  const header = config.headers?.get?.('Authorization');
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+/** A body that was a stream has been consumed by the first attempt: it cannot be sent again. */
+function canBeSentAgain(config: InternalAxiosRequestConfig): boolean {
+  const data: unknown = config.data;
+  return !(
+    data !== null &&
+    typeof data === 'object' &&
+    typeof (data as { pipe?: unknown }).pipe === 'function'
+  );
+}
+
+/**
+ * Installs on `instance` (an axios instance the library owns, never the global one):
+ * - a synchronous request interceptor that sets `Authorization: Bearer <cached token>` on requests to EnKash's
+ *   origin only, and ties every request to the shutdown signal;
+ * - an asynchronous one that runs only when no token is cached, and waits for one;
+ * - a response interceptor that recovers once from a 401 and turns every failure into an `EnkashHttpError`.
+
+ */
+export function installBearerInterceptors(
+  instance: AxiosInstance,
+  deps: BearerInterceptorDependencies,
+): void {
+  const { auth, enkashOrigin, redactor, shutdownSignal } = deps;
+
+  const attachCachedToken = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
+    if (config.signal === undefined) config.signal = shutdownSignal;
+    else if (config.signal instanceof AbortSignal && config.signal !== shutdownSignal) {
+      config.signal = AbortSignal.any([config.signal, shutdownSignal]);
+    }
+    if (enkashOrigin.matches(config)) {
+      const token = auth.getCachedAccessToken();
+      // Without a cached token, attachAwaitedToken (which ran first) has set the header.
+      if (token !== undefined) config.headers.set('Authorization', `Bearer ${token}`);
+    }
+    return config;
+  };
+
+  const attachAwaitedToken = async (
+    config: InternalAxiosRequestConfig,
+  ): Promise<InternalAxiosRequestConfig> => {
+    if (enkashOrigin.matches(config)) {
+      config.headers.set('Authorization', `Bearer ${await auth.getAccessToken()}`);
+    }
+    return config;
+  };
+
+  const hideCredentials = (response: AxiosResponse): AxiosResponse => {
+    // A logged response must not show the token: config.headers holds it, request._header holds the raw headers.
+    response.config?.headers?.delete?.('Authorization');
+    if (response.request !== undefined) {
+      Object.defineProperty(response, 'request', {
+        value: response.request,
+        enumerable: false,
+        configurable: true,
+        writable: true,
+      });
+    }
+    return response;
+  };
+
+  const recoverOrSanitize = async (error: unknown): Promise<AxiosResponse> => {
+    if (!isAxiosError(error) || error.config === undefined) throw error;
+    const config = error.config as RequestConfig;
+    const usedToken = bearerTokenOf(config);
+    const retried = config[RETRIED_AFTER_UNAUTHORIZED] === true;
+    if (
+      error.response?.status === 401 &&
+      !retried &&
+      enkashOrigin.matches(config) &&
+      canBeSentAgain(config)
+    ) {
+      redactor.value(error.response.data); // destroys a stream body, freeing the socket
+      // Acts only if usedToken is still the held token: 50 concurrent 401s cause one token request.
+      if (usedToken !== undefined) auth.invalidate(usedToken);
+      const token = await auth.getAccessToken();
+      const again: RequestConfig = { ...config, [RETRIED_AFTER_UNAUTHORIZED]: true };
+      again.headers.set('Authorization', `Bearer ${token}`);
+      return instance.request(again);
+    }
+    const redact = redactor.with([usedToken, auth.getCachedAccessToken()]);
+    throw toEnkashHttpError(error, redact, retried);
+  };
+
+  // Registered first, so it runs last (axios runs request interceptors in reverse order of registration).
+  instance.interceptors.request.use(attachCachedToken, undefined, {
+    synchronous: true,
+  });
+  instance.interceptors.request.use(attachAwaitedToken, undefined, {
+    // Evaluated per request: with a cached token this interceptor is skipped and the whole chain stays synchronous.
+    runWhen: () => auth.getCachedAccessToken() === undefined,
+  });
+  instance.interceptors.response.use(hideCredentials, recoverOrSanitize);
+}

@@ -1,0 +1,53 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Observable } from 'rxjs';
+import { EnkashAuthService } from '../enkash-auth.service.js';
+import type { EnkashAuthenticatedRequest } from '../interfaces/enkash-authenticated-request.interface.js';
+import { isTokenFailure, tokenUnavailableAnswer } from './token-unavailable.exception.js';
+
+/**
+ * Guarantees a valid EnKash access token before a route handler runs, for `@UseInterceptors(EnkashAuthInterceptor)`
+ * on a controller or route, or globally as `APP_INTERCEPTOR`. The token is on `request.enkash` and behind
+ * `@EnkashToken()`.
+ *
+ * When no token can be had the handler does not run: the client gets `503 Service Unavailable` (with `Retry-After`
+ * when trying again may work) or `502 Bad Gateway` (EnKash rejected the credentials, or the configuration is wrong),
+ * with a JSON body that names the cause.
+ */
+@Injectable()
+export class EnkashAuthInterceptor implements NestInterceptor {
+  constructor(
+    @Inject(EnkashAuthService) private readonly auth: EnkashAuthService,
+    // Absent in a standalone application context, which has no HTTP responses to set headers on.
+    @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
+  ) {}
+
+  /** Obtains the token, puts it on the request, then lets the handler run. */
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    let token: string;
+    try {
+      token = await this.auth.getAccessToken();
+    } catch (error) {
+      if (!isTokenFailure(error) || context.getType() !== 'http') throw error;
+      const { exception, retryAfterSeconds } = tokenUnavailableAnswer(
+        error,
+        this.auth.getStatus().nextRenewalAt,
+      );
+      // Not logged per request: the token engine has logged the failure once, with its details.
+      if (retryAfterSeconds !== undefined) {
+        const response: unknown = context.switchToHttp().getResponse();
+        this.adapterHost?.httpAdapter?.setHeader(
+          response,
+          'Retry-After',
+          String(retryAfterSeconds),
+        );
+      }
+      throw exception;
+    }
+    if (context.getType() === 'http') {
+      context.switchToHttp().getRequest<Partial<EnkashAuthenticatedRequest>>().enkash = token;
+    }
+    return next.handle();
+  }
+}
