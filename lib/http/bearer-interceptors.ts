@@ -78,11 +78,13 @@ export function installBearerInterceptors(
   };
 
   const hideCredentials = (response: AxiosResponse): AxiosResponse => {
-    // A logged response must not show the token: config.headers holds it, request._header holds the raw headers.
+    // A logged response must not show the token: `config.headers` holds it, and both `config` (through the agent's
+    // sockets) and `request` reach the raw request headers. They stay readable, but out of inspect() and JSON.
     response.config?.headers?.delete?.('Authorization');
-    if (response.request !== undefined) {
-      Object.defineProperty(response, 'request', {
-        value: response.request,
+    for (const key of ['config', 'request'] as const) {
+      if (response[key] === undefined) continue;
+      Object.defineProperty(response, key, {
+        value: response[key],
         enumerable: false,
         configurable: true,
         writable: true,

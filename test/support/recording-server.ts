@@ -1,0 +1,41 @@
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+
+/** A request a {@link RecordingServer} received. */
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** A plain HTTP server on 127.0.0.1 that records what it receives: a host that is not EnKash. */
+export interface RecordingServer {
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** Starts a {@link RecordingServer}; `answer` writes the response (default: 200 `{"ok":true}`). */
+export async function startRecordingServer(
+  answer: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+  },
+): Promise<RecordingServer> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((req, res) => {
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    req.resume();
+    req.on('end', () => answer(req, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
