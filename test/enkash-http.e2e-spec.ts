@@ -35,13 +35,13 @@ class ApplicationHttpModule {}
 
 /** Everything a logged or serialised value shows. */
 function shown(value: unknown): string {
-  let json = '';
+  let json: string;
   try {
     json = JSON.stringify(value) ?? '';
   } catch {
-    json = '';
+    json = ''; // circular: inspect() shows it all anyway
   }
-  return inspect(value, { depth: 8, showHidden: false }) + json;
+  return inspect(value, { depth: 8 }) + json;
 }
 
 describe('EnkashHttpService against the EnKash simulator', () => {
