@@ -297,6 +297,17 @@ describe('EnkashHttpService against the EnKash simulator', () => {
       ]);
     });
 
+    it('recovers a call whose validateStatus accepts a 401 too', async () => {
+      const { http, auth } = await boot();
+      await auth.getAccessToken();
+      simulator.revokeAccessToken();
+
+      const response = await http.axiosRef.get(BALANCE, { validateStatus: () => true });
+
+      expect(response.status).toBe(200);
+      expect(simulator.stats.passwordGrants).toBe(2);
+    });
+
     it('surfaces a second 401 as an EnkashHttpError instead of looping', async () => {
       const { http } = await boot();
       simulator.injectResourceFault(

@@ -77,6 +77,24 @@ export function installBearerInterceptors(
     return config;
   };
 
+  /** Whether a 401 answer to this request is ours to recover from: EnKash's, first attempt, body replayable. */
+  const isRecoverable = (config: RequestConfig): boolean =>
+    config[RETRIED_AFTER_UNAUTHORIZED] !== true &&
+    enkashOrigin.matches(config) &&
+    canBeSentAgain(config);
+
+  /** Sends the request once more with the current token, after telling the engine which token was refused. */
+  const sendAgain = async (config: RequestConfig, answer: unknown): Promise<AxiosResponse> => {
+    redactor.value(answer); // destroys a stream body, freeing its socket
+    const usedToken = bearerTokenOf(config);
+    // Acts only if usedToken is still the held token: 50 concurrent 401s cause one token request.
+    if (usedToken !== undefined) auth.invalidate(usedToken);
+    const token = await auth.getAccessToken();
+    const again: RequestConfig = { ...config, [RETRIED_AFTER_UNAUTHORIZED]: true };
+    again.headers.set('Authorization', `Bearer ${token}`);
+    return instance.request(again);
+  };
+
   const hideCredentials = (response: AxiosResponse): AxiosResponse => {
     // A logged response must not show the token: `config.headers` holds it, and both `config` (through the agent's
     // sockets) and `request` reach the raw request headers. They stay readable, but out of inspect() and JSON.
@@ -93,27 +111,22 @@ export function installBearerInterceptors(
     return response;
   };
 
-  const recoverOrSanitize = async (error: unknown): Promise<AxiosResponse> => {
+  const onAnswer = (response: AxiosResponse): AxiosResponse | Promise<AxiosResponse> => {
+    // A call whose validateStatus accepts 401 still gets the recovery: the 401 is about our token, not its data.
+    if (response.status === 401 && response.config && isRecoverable(response.config)) {
+      return sendAgain(response.config, response.data);
+    }
+    return hideCredentials(response);
+  };
+
+  const onFailure = async (error: unknown): Promise<AxiosResponse> => {
     if (!isAxiosError(error) || error.config === undefined) throw error;
     const config = error.config as RequestConfig;
-    const usedToken = bearerTokenOf(config);
-    const retried = config[RETRIED_AFTER_UNAUTHORIZED] === true;
-    if (
-      error.response?.status === 401 &&
-      !retried &&
-      enkashOrigin.matches(config) &&
-      canBeSentAgain(config)
-    ) {
-      redactor.value(error.response.data); // destroys a stream body, freeing the socket
-      // Acts only if usedToken is still the held token: 50 concurrent 401s cause one token request.
-      if (usedToken !== undefined) auth.invalidate(usedToken);
-      const token = await auth.getAccessToken();
-      const again: RequestConfig = { ...config, [RETRIED_AFTER_UNAUTHORIZED]: true };
-      again.headers.set('Authorization', `Bearer ${token}`);
-      return instance.request(again);
+    if (error.response?.status === 401 && isRecoverable(config)) {
+      return sendAgain(config, error.response.data);
     }
-    const redact = redactor.with([usedToken, auth.getCachedAccessToken()]);
-    throw toEnkashHttpError(error, redact, retried);
+    const redact = redactor.with([bearerTokenOf(config), auth.getCachedAccessToken()]);
+    throw toEnkashHttpError(error, redact, config[RETRIED_AFTER_UNAUTHORIZED] === true);
   };
 
   // Registered first, so it runs last (axios runs request interceptors in reverse order of registration).
@@ -124,5 +137,5 @@ export function installBearerInterceptors(
     // Evaluated per request: with a cached token this interceptor is skipped and the whole chain stays synchronous.
     runWhen: () => auth.getCachedAccessToken() === undefined,
   });
-  instance.interceptors.response.use(hideCredentials, recoverOrSanitize);
+  instance.interceptors.response.use(onAnswer, onFailure);
 }
