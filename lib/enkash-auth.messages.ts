@@ -110,7 +110,7 @@ export const callFailedAfterRetry = (): string =>
 
 export const enkashTokenWithoutInterceptor = (): string =>
   '@EnkashToken() found no token on the request: put @UseInterceptors(EnkashAuthInterceptor) on the ' +
-  'controller or route (or register it as APP_INTERCEPTOR).';
+  'controller or route (or register it as APP_INTERCEPTOR). It works on HTTP routes only.';
 
 export const tokenUnavailableForClient = (
   code: EnkashAuthErrorCode,
@@ -128,7 +128,7 @@ export const tokenUnavailableForClient = (
       return `EnKash's token endpoint did not answer in time.${retry}`;
     case 'network':
       return retryAfterSeconds === undefined
-        ? 'EnKash cannot be reached: the service is shutting down.'
+        ? 'This service is shutting down and can no longer obtain an EnKash token.'
         : `EnKash's token endpoint cannot be reached.${retry}`;
     case 'server_error':
       return `EnKash's token endpoint is failing (server error).${retry}`;

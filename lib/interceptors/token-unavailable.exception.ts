@@ -29,8 +29,10 @@ export function tokenUnavailableAnswer(
     : HttpStatus.SERVICE_UNAVAILABLE;
   let retryAfterSeconds: number | undefined;
   if (status === HttpStatus.SERVICE_UNAVAILABLE && error.retryable) {
-    const waitMs =
-      error.retryAfterMs ?? (nextAttemptAt !== null ? nextAttemptAt.getTime() - now : undefined);
+    // The engine's next attempt already honours EnKash's Retry-After, counted from when EnKash sent it: a client
+    // arriving 50 s into a 60 s wait is told 10 s, not 60.
+    const untilNextAttemptMs = nextAttemptAt !== null ? nextAttemptAt.getTime() - now : 0;
+    const waitMs = untilNextAttemptMs > 0 ? untilNextAttemptMs : error.retryAfterMs;
     retryAfterSeconds =
       waitMs !== undefined && waitMs > 0 ? Math.ceil(waitMs / 1000) : DEFAULT_RETRY_AFTER_SECONDS;
   }
