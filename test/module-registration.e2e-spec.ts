@@ -8,6 +8,7 @@ import {
   EnkashAuthError,
   EnkashAuthModule,
   EnkashAuthService,
+  EnkashHttpService,
   enkashConfig,
 } from '../lib/index.js';
 import type { EnkashAuthOptions } from '../lib/index.js';
@@ -114,7 +115,7 @@ describe('EnkashAuthModule registration', () => {
     expect(token).toBe(simulator.currentAccessToken);
   });
 
-  it('works with forRootAsync({ useExisting }) and isGlobal', async () => {
+  it('works with forRootAsync({ useExisting }) and isGlobal, for the service and the HTTP client', async () => {
     @Injectable()
     class SharedOptions {
       create(): EnkashAuthOptions {
@@ -126,7 +127,10 @@ describe('EnkashAuthModule registration', () => {
 
     @Injectable()
     class PayoutsClient {
-      constructor(readonly auth: EnkashAuthService) {}
+      constructor(
+        readonly auth: EnkashAuthService,
+        readonly http: EnkashHttpService,
+      ) {}
     }
     @Module({ providers: [PayoutsClient] })
     class PayoutsModule {}
@@ -143,7 +147,11 @@ describe('EnkashAuthModule registration', () => {
     }).compile();
     app.useLogger(false);
     await app.init();
-    const token = await app.get(PayoutsClient).auth.getAccessToken();
+    const client = app.get(PayoutsClient);
+    const token = await client.auth.getAccessToken();
     expect(token).toBe(simulator.currentAccessToken);
+    const response = await client.http.axiosRef.get('/api/v0/payout-account/balance');
+    expect(response.status).toBe(200);
+    expect(simulator.resourceCalls[0]?.authorization).toBe(`Bearer ${token}`);
   });
 });
