@@ -1,7 +1,10 @@
 import { registerAs } from '@nestjs/config';
 import type { ConfigType } from '@nestjs/config';
 import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
-import type { EnkashAuthOptions } from './interfaces/enkash-auth-options.interface.js';
+import type {
+  EnkashAuthOptions,
+  ResolvedEnkashAuthOptions,
+} from './interfaces/enkash-auth-options.interface.js';
 
 /** The environment variable behind each option read by {@link enkashConfig}. */
 export const ENKASH_ENVIRONMENT_VARIABLES = {
@@ -18,13 +21,13 @@ export const ENKASH_ENVIRONMENT_VARIABLES = {
 } as const satisfies Record<keyof EnkashAuthOptions, string>;
 
 /**
- * Reads and validates the `ENKASH_*` variables of an environment.
+ * Reads and validates the `ENKASH_*` variables of an environment, with every default applied.
  *
  * @throws EnkashAuthError with code `config` naming every missing or invalid variable (never a secret's value).
  */
 export function readEnkashOptionsFromEnvironment(
   environment: NodeJS.ProcessEnv = process.env,
-): EnkashAuthOptions {
+): ResolvedEnkashAuthOptions {
   const raw: Partial<Record<keyof EnkashAuthOptions, unknown>> = {};
   for (const [option, variable] of Object.entries(ENKASH_ENVIRONMENT_VARIABLES)) {
     const value = environment[variable];
@@ -49,7 +52,7 @@ export function readEnkashOptionsFromEnvironment(
  * @example
  * EnkashAuthModule.forRootAsync(enkashConfig.asProvider())
  */
-export const enkashConfig = registerAs('enkash', (): EnkashAuthOptions =>
+export const enkashConfig = registerAs('enkash', (): ResolvedEnkashAuthOptions =>
   readEnkashOptionsFromEnvironment(),
 );
 
