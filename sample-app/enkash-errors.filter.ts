@@ -1,0 +1,127 @@
+import { Catch, HttpStatus, Logger } from '@nestjs/common';
+import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { EnkashAuthError, EnkashHttpError } from '../lib/index.js';
+
+/** What the client of this API gets for a failed EnKash call. */
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  retryAfterSeconds?: number;
+}
+
+/** Retry-After when EnKash's answer gives none. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+const gateway = (status: number, message: string, code?: string): Answer => ({
+  status,
+  body: {
+    statusCode: status,
+    error: status === HttpStatus.GATEWAY_TIMEOUT ? 'Gateway Timeout' : 'Bad Gateway',
+    message,
+    ...(code !== undefined ? { code } : {}),
+  },
+});
+
+const unavailable = (message: string, retryAfterSeconds: number, code?: string): Answer => ({
+  status: HttpStatus.SERVICE_UNAVAILABLE,
+  body: {
+    statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+    error: 'Service Unavailable',
+    message: `${message}. Try again in ${retryAfterSeconds} s.`,
+    ...(code !== undefined ? { code } : {}),
+    retryAfterSeconds,
+  },
+  retryAfterSeconds,
+});
+
+function retryAfterOf(error: EnkashHttpError): number {
+  const seconds = Number(error.response?.headers['retry-after']);
+  return Number.isInteger(seconds) && seconds > 0 ? seconds : DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+/** EnKash's own words about a rejected request: its `response_message`, else the HTTP status text. */
+function enkashMessage(error: EnkashHttpError): string {
+  const data = error.response?.data as { response_message?: unknown } | null | undefined;
+  return typeof data?.response_message === 'string'
+    ? data.response_message
+    : `EnKash answered HTTP ${error.status} ${error.response?.statusText ?? ''}`.trim();
+}
+
+/** A call to EnKash failed: pass EnKash's verdict on the client's request on, keep our own problems to a 5xx. */
+function answerForCall(error: EnkashHttpError): Answer {
+  const status = error.status;
+  if (status === undefined) {
+    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
+      return gateway(HttpStatus.GATEWAY_TIMEOUT, 'EnKash did not answer in time');
+    }
+    return gateway(HttpStatus.BAD_GATEWAY, 'EnKash cannot be reached');
+  }
+  if (status === HttpStatus.UNAUTHORIZED) {
+    // EnkashHttpService has already tried again with a new token; other clients have told the library (invalidate).
+    return error.retriedAfterUnauthorized
+      ? gateway(
+          HttpStatus.BAD_GATEWAY,
+          "EnKash refused this service's access token, even a new one",
+        )
+      : unavailable('EnKash refused the access token; a new one is being fetched', 1);
+  }
+  if (status === HttpStatus.FORBIDDEN) {
+    return gateway(
+      HttpStatus.BAD_GATEWAY,
+      'EnKash refused the call: is this API enabled for the account?',
+    );
+  }
+  if (status === HttpStatus.TOO_MANY_REQUESTS) {
+    return unavailable('EnKash is rate-limiting this service', retryAfterOf(error));
+  }
+  if (status >= 400 && status < 500) {
+    // The client's request was wrong (a duplicate id, a missing field): its status and EnKash's answer, as is.
+    return {
+      status,
+      body: {
+        statusCode: status,
+        error: 'EnKash rejected the request',
+        message: enkashMessage(error),
+        enkash: error.response?.data,
+      },
+    };
+  }
+  return gateway(HttpStatus.BAD_GATEWAY, `EnKash failed (HTTP ${status})`);
+}
+
+/** No token could be had for a call made inside a handler (EnkashAuthInterceptor answers before the handler runs). */
+function answerForToken(error: EnkashAuthError): Answer {
+  if (error.retryable) {
+    const seconds = Math.ceil((error.retryAfterMs ?? DEFAULT_RETRY_AFTER_SECONDS * 1000) / 1000);
+    return unavailable('No EnKash access token can be had right now', seconds, error.code);
+  }
+  return gateway(
+    HttpStatus.BAD_GATEWAY,
+    "EnKash rejected this service's credentials or configuration; an operator must fix them",
+    error.code,
+  );
+}
+
+/**
+ * Turns the library's errors into HTTP answers: EnKash's 4xx verdicts go to the client as they are, anything that is
+ * EnKash's or this service's problem becomes a 502/503/504. The details go to the log: the library's messages never
+ * hold a token or a secret.
+ */
+@Catch(EnkashHttpError, EnkashAuthError)
+export class EnkashErrorsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('EnKash');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(error: EnkashHttpError | EnkashAuthError, host: ArgumentsHost): void {
+    const answer = error instanceof EnkashAuthError ? answerForToken(error) : answerForCall(error);
+    this.logger.warn(`${error.message} -> HTTP ${answer.status}`);
+    const { httpAdapter } = this.adapterHost;
+    const response: unknown = host.switchToHttp().getResponse();
+    if (answer.retryAfterSeconds !== undefined) {
+      httpAdapter.setHeader(response, 'Retry-After', String(answer.retryAfterSeconds));
+    }
+    httpAdapter.reply(response, answer.body, answer.status);
+  }
+}
