@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { createServer } from 'node:net';
 import type { Server } from 'node:http';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -15,6 +14,7 @@ import { enkashTokenWithoutInterceptor } from '../lib/enkash-auth.messages.js';
 import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator, EnkashSimulatorFault } from '../lib/testing/index.js';
 import { optionsFor, secretsOf, sleep } from './support/enkash-app.js';
+import { freeLoopbackPort } from './support/ports.js';
 
 /** How many times a route handler of the test controllers ran. */
 const handled = { count: 0 };
@@ -119,15 +119,6 @@ class CapturingLogger implements LoggerService {
         .join(' '),
     );
   }
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Everything the client of our user's API sees of an answer. */
@@ -361,7 +352,7 @@ describe('EnkashAuthInterceptor in a Nest HTTP application', () => {
     });
 
     it('answers 503 with Retry-After when nothing listens at the token endpoint', async () => {
-      const port = await closedPort();
+      const port = await freeLoopbackPort();
       const server = await bootApp({ overrides: { baseUrl: `http://127.0.0.1:${port}` } });
 
       const response = await request(server).get('/guarded/statement').expect(503);

@@ -1,24 +1,15 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freeLoopbackPort } from './support/ports.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** `npm start` compiles the library and the sample first: a few seconds, more on a loaded machine. */
 const START_TIMEOUT_MS = 50_000;
 const STOP_TIMEOUT_MS = 5_000;
-
-/** A loopback port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * The environment of a newcomer who has configured nothing: no ENKASH_* or sample variables (a developer's shell
@@ -95,7 +86,7 @@ describe('npm start, with nothing configured', () => {
   const nestLines = (): string[] => output.split('\n').filter((line) => line.startsWith('[Nest]'));
 
   beforeAll(async () => {
-    port = await freePort();
+    port = await freeLoopbackPort();
     npm = spawn('npm', ['start'], {
       cwd: REPOSITORY_ROOT,
       env: unconfiguredEnvironment(port),

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { inspect } from 'node:util';
-import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
@@ -10,15 +9,7 @@ import type { EnkashAuthService } from '../lib/index.js';
 import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator } from '../lib/testing/index.js';
 import { bootWith, optionsFor, secretsOf, sleep } from './support/enkash-app.js';
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freeLoopbackPort } from './support/ports.js';
 
 async function resourceStatus(simulator: EnkashSimulator, token: string): Promise<number> {
   const response = await fetch(`${simulator.url}/api/v1/payouts/balance`, {
@@ -268,7 +259,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
     });
 
     it('reports an unreachable endpoint as a network error without hanging', async () => {
-      const auth = await boot({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
+      const auth = await boot({ baseUrl: `http://127.0.0.1:${await freeLoopbackPort()}` });
       await expect(auth.getAccessToken()).rejects.toMatchObject({
         code: 'network',
         retryable: true,
@@ -277,7 +268,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
 
     it('boots while EnKash is down and reports the failure through getStatus()', async () => {
       const auth = await boot({
-        baseUrl: `http://127.0.0.1:${await closedPort()}`,
+        baseUrl: `http://127.0.0.1:${await freeLoopbackPort()}`,
         acquireOnStartup: true,
       });
       for (let i = 0; i < 50 && auth.getStatus().state !== 'retrying'; i += 1) await sleep(10);
