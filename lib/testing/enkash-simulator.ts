@@ -18,6 +18,7 @@ import {
 import { SimulatorTokenStore } from './simulator-token-store.js';
 import type {
   EnkashSimulator,
+  EnkashSimulatorCommonFault,
   EnkashSimulatorFault,
   EnkashSimulatorFaultOptions,
   EnkashSimulatorOptions,
@@ -39,7 +40,7 @@ const COMMON_KINDS = {
   'connection-reset': true,
   'malformed-json': true,
   status: true,
-} as const;
+} as const satisfies Record<EnkashSimulatorCommonFault['kind'], true>;
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 const CREDENTIAL_KEYS = ['clientId', 'clientSecret', 'username', 'password'] as const;

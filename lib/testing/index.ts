@@ -5,6 +5,7 @@
 export { startEnkashSimulator } from './enkash-simulator.js';
 export type {
   EnkashSimulator,
+  EnkashSimulatorCommonFault,
   EnkashSimulatorFault,
   EnkashSimulatorFaultOptions,
   EnkashSimulatorGrant,

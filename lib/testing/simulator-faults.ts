@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { NO_STORE_HEADERS, send, sendJson, sendOAuthError } from './simulator-http.js';
-import type { EnkashSimulatorFault } from './simulator.interfaces.js';
+import type { EnkashSimulatorCommonFault, EnkashSimulatorFault } from './simulator.interfaces.js';
 
 /** A queued fault with the number of requests it still applies to. */
 interface QueuedFault<Fault> {
@@ -75,19 +75,7 @@ export function validateFault(candidate: { kind: string }): void {
 /** Answers a resource request with a fault that token and resource requests share. */
 export function answerWithCommonFault(
   res: ServerResponse,
-  fault: Extract<
-    EnkashSimulatorFault,
-    {
-      kind:
-        | 'server-error'
-        | 'bad-gateway-html'
-        | 'rate-limited'
-        | 'hang'
-        | 'connection-reset'
-        | 'malformed-json'
-        | 'status';
-    }
-  >,
+  fault: EnkashSimulatorCommonFault,
 ): void {
   return answerWithFault(res, fault, { form: {}, responseCase: 'snake', tokenLifetimeSeconds: 0 });
 }

@@ -50,25 +50,28 @@ export type EnkashSimulatorFault =
   /** Answer normally, but only after `ms` milliseconds. */
   | { kind: 'delay'; ms: number };
 
+/** The faults that the token endpoint and protected resource paths answer alike. */
+export type EnkashSimulatorCommonFault = Extract<
+  EnkashSimulatorFault,
+  {
+    kind:
+      | 'server-error'
+      | 'bad-gateway-html'
+      | 'rate-limited'
+      | 'hang'
+      | 'connection-reset'
+      | 'malformed-json'
+      | 'status';
+  }
+>;
+
 /**
  * A failure a protected resource path simulates instead of (or, for `delay`, before) its normal answer. The token
  * endpoint's kinds that make sense for an API call, plus `invalid-token`.
  */
 export type EnkashSimulatorResourceFault =
-  | Extract<
-      EnkashSimulatorFault,
-      {
-        kind:
-          | 'server-error'
-          | 'bad-gateway-html'
-          | 'rate-limited'
-          | 'hang'
-          | 'connection-reset'
-          | 'malformed-json'
-          | 'status'
-          | 'delay';
-      }
-    >
+  | EnkashSimulatorCommonFault
+  | Extract<EnkashSimulatorFault, { kind: 'delay' }>
   /**
    * 401 `invalid_token` / `Invalid access token: <the token sent>` with a `WWW-Authenticate` challenge, whether the
    * token is valid or not: EnKash refusing a token it did not revoke (another host, a missing product header...).
