@@ -14,7 +14,7 @@ import {
 import type { EnkashAuthOptions } from '../lib/index.js';
 import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator } from '../lib/testing/index.js';
-import { optionsFor } from './support/enkash-app.js';
+import { environmentFor, optionsFor } from './support/enkash-app.js';
 
 describe('EnkashAuthModule registration', () => {
   let simulator: EnkashSimulator;
@@ -42,15 +42,7 @@ describe('EnkashAuthModule registration', () => {
   }
 
   function setEnvironment(): void {
-    const options = optionsFor(simulator);
-    Object.assign(process.env, {
-      ENKASH_BASE_URL: options.baseUrl,
-      ENKASH_CLIENT_ID: options.clientId,
-      ENKASH_CLIENT_SECRET: options.clientSecret,
-      ENKASH_USERNAME: options.username,
-      ENKASH_PASSWORD: options.password,
-      ENKASH_ACQUIRE_ON_STARTUP: 'false',
-    });
+    Object.assign(process.env, environmentFor(simulator));
   }
 
   it('works with forRootAsync(enkashConfig.asProvider()) and the ENKASH_* variables', async () => {

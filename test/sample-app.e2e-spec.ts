@@ -11,7 +11,7 @@ import type { EnkashSimulator } from '../lib/testing/index.js';
 import { AppModule } from '../sample-app/app.module.js';
 import { payoutsConfig } from '../sample-app/payouts/payouts.config.js';
 import type { PayoutsConfig } from '../sample-app/payouts/payouts.config.js';
-import { optionsFor, secretsOf } from './support/enkash-app.js';
+import { environmentFor, secretsOf } from './support/enkash-app.js';
 import { startRecordingServer } from './support/recording-server.js';
 import type { RecordingServer } from './support/recording-server.js';
 
@@ -49,15 +49,7 @@ describe('the sample app against the EnKash simulator', () => {
 
   /** What `enkashConfig` reads from an environment that points at the simulator. */
   function enkashSettingsFor(target: EnkashSimulator): EnkashConfig {
-    const options = optionsFor(target);
-    return readEnkashOptionsFromEnvironment({
-      ENKASH_BASE_URL: options.baseUrl,
-      ENKASH_CLIENT_ID: options.clientId,
-      ENKASH_CLIENT_SECRET: options.clientSecret,
-      ENKASH_USERNAME: options.username,
-      ENKASH_PASSWORD: options.password,
-      ENKASH_ACQUIRE_ON_STARTUP: 'false',
-    });
+    return readEnkashOptionsFromEnvironment(environmentFor(target));
   }
 
   /**

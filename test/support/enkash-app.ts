@@ -22,6 +22,19 @@ export function optionsFor(
   };
 }
 
+/** The `ENKASH_*` variables that point the library at a simulator, with no token fetched at boot. */
+export function environmentFor(simulator: EnkashSimulator): Record<string, string> {
+  const options = optionsFor(simulator);
+  return {
+    ENKASH_BASE_URL: options.baseUrl,
+    ENKASH_CLIENT_ID: options.clientId,
+    ENKASH_CLIENT_SECRET: options.clientSecret,
+    ENKASH_USERNAME: options.username,
+    ENKASH_PASSWORD: options.password,
+    ENKASH_ACQUIRE_ON_STARTUP: 'false',
+  };
+}
+
 /** Boots a Nest application context with `EnkashAuthModule.forRoot(options)`; the caller closes it. */
 export async function bootWith(
   options: EnkashAuthOptions,
