@@ -105,6 +105,9 @@ export const callFailed = (
   `EnKash call ${method} ${url} failed: ` +
   (status !== undefined ? `HTTP ${status}${reason ? ` ${reason}` : ''}` : reason);
 
+export const tokenWaitTimedOut = (timeoutMs: number): string =>
+  `timeout of ${timeoutMs}ms exceeded while waiting for an EnKash access token`;
+
 export const callFailedAfterRetry = (): string =>
   ' (after a retry with a fresh access token: EnKash refused the token again)';
 

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { HttpModule, HttpService } from '@nestjs/axios';
@@ -138,6 +139,31 @@ describe('EnkashHttpService against the EnKash simulator', () => {
       expect(seen[1]).toBe(`Bearer ${simulator.currentAccessToken}`);
     });
 
+    it('waits for a token no longer than the call may last', async () => {
+      const { http } = await boot({ requestTimeoutMs: 300, tokenRequestTimeoutMs: 5_000 });
+      simulator.injectFault({ kind: 'hang' });
+
+      const startedAt = Date.now();
+      const error = await firstValueFrom(http.get(BALANCE)).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(EnkashHttpError);
+      expect(error).toMatchObject({ code: 'ECONNABORTED' });
+      expect(Date.now() - startedAt).toBeLessThan(2_000);
+      expect(simulator.stats.resourceRequests).toBe(0);
+    });
+
+    it("stops waiting for a token when the caller's signal aborts", async () => {
+      const { http } = await boot();
+      simulator.injectFault({ kind: 'hang' });
+      const caller = new AbortController();
+
+      const call = http.axiosRef.get(BALANCE, { signal: caller.signal }).catch((e: unknown) => e);
+      await sleep(50);
+      caller.abort();
+
+      expect(await call).toMatchObject({ code: 'ERR_CANCELED' });
+    });
+
     it('gives up on a call after requestTimeoutMs', async () => {
       const { http, auth } = await boot({ requestTimeoutMs: 300 });
       await auth.getAccessToken();
@@ -164,6 +190,31 @@ describe('EnkashHttpService against the EnKash simulator', () => {
 
       expect(foreign.requests).toHaveLength(3);
       for (const request of foreign.requests) expect(request.headers.authorization).toBeUndefined();
+    });
+
+    it('decides on the final URL, after interceptors that run late re-target the call', async () => {
+      const { http } = await boot();
+      await firstValueFrom(http.get(BALANCE));
+      http.axiosRef.interceptors.request.use((config) => {
+        config.baseURL = foreign.url;
+        return config;
+      });
+
+      await http.axiosRef.get('/hooks/x', {
+        transitional: { legacyInterceptorReqResOrdering: false },
+      });
+
+      expect(foreign.requests).toHaveLength(1);
+      expect(foreign.requests[0]?.headers.authorization).toBeUndefined();
+    });
+
+    it('sends the token where axios sends an absolute URL under allowAbsoluteUrls: false', async () => {
+      const { http } = await boot();
+
+      await http.axiosRef.get(`${foreign.url}/x`, { allowAbsoluteUrls: false });
+
+      expect(foreign.requests).toHaveLength(0);
+      expect(resourceAuthorizations()).toEqual([`Bearer ${simulator.currentAccessToken}`]);
     });
 
     it('sends none when a call overrides baseURL with another host', async () => {
@@ -215,6 +266,27 @@ describe('EnkashHttpService against the EnKash simulator', () => {
         undefined,
         undefined,
       ]);
+    });
+
+    it('never touches the global axios, even when a test overrides HttpService with a plain one', async () => {
+      const app = await Test.createTestingModule({
+        imports: [EnkashAuthModule.forRoot(optionsFor(simulator))],
+      })
+        .overrideProvider(HttpService)
+        .useValue(new HttpService())
+        .compile();
+      app.useLogger(false);
+      await app.init();
+      apps.push(app);
+      await firstValueFrom(app.get(EnkashHttpService).get(BALANCE));
+
+      const viaGlobal = await axios.get(`${simulator.url}${BALANCE}`, {
+        validateStatus: () => true,
+      });
+
+      expect(axios.defaults.baseURL).toBeUndefined();
+      expect(viaGlobal.status).toBe(401);
+      expect(resourceAuthorizations()[1]).toBeUndefined();
     });
 
     it('gives two applications built from one module tree separate axios instances', async () => {
@@ -306,6 +378,87 @@ describe('EnkashHttpService against the EnKash simulator', () => {
 
       expect(response.status).toBe(200);
       expect(simulator.stats.passwordGrants).toBe(2);
+    });
+
+    it("runs the application's own interceptors once for a call that was sent again", async () => {
+      const { http, auth } = await boot();
+      await auth.getAccessToken();
+      let requestInterceptorRuns = 0;
+      let responseInterceptorRuns = 0;
+      http.axiosRef.interceptors.request.use((config) => {
+        requestInterceptorRuns += 1;
+        return config;
+      });
+      http.axiosRef.interceptors.response.use((response) => {
+        responseInterceptorRuns += 1;
+        return { ...response, data: { unwrapped: response.data } };
+      });
+      simulator.revokeAccessToken();
+
+      const response = await http.axiosRef.get<{ unwrapped: { response_code: number } }>(BALANCE);
+
+      expect(response.data.unwrapped.response_code).toBe(0);
+      expect([requestInterceptorRuns, responseInterceptorRuns]).toEqual([1, 1]);
+      expect(simulator.stats.resourceRequests).toBe(2);
+    });
+
+    it('sends a Buffer body again intact', async () => {
+      const { http, auth } = await boot();
+      await auth.getAccessToken();
+      simulator.revokeAccessToken();
+
+      const response = await http.axiosRef.post(
+        '/api/v0/beneficiary-detail',
+        Buffer.from('{"beneficiaryId":"B8"}'),
+        { headers: { 'Content-Type': 'application/json' } },
+      );
+
+      expect(response.data).toMatchObject({ payload: { body: { beneficiaryId: 'B8' } } });
+    });
+
+    it('does not send a stream body again, but drops the refused token for the next call', async () => {
+      const { http, auth } = await boot();
+      const refused = await auth.getAccessToken();
+      simulator.revokeAccessToken();
+
+      const error = await http.axiosRef
+        .post('/api/v0/beneficiary-detail', Readable.from(['{"beneficiaryId":"B9"}']), {
+          headers: { 'Content-Type': 'application/json' },
+        })
+        .catch((e: unknown) => e);
+      const next = await firstValueFrom(http.get(BALANCE));
+
+      expect(error).toMatchObject({ status: 401, retriedAfterUnauthorized: false });
+      expect(next.status).toBe(200);
+      expect(resourceAuthorizations()).toEqual([
+        `Bearer ${refused}`,
+        `Bearer ${simulator.currentAccessToken}`,
+      ]);
+    });
+
+    it('does not blame the token for a 401 from the host a redirect led to', async () => {
+      const { http, auth } = await boot();
+      const token = await auth.getAccessToken();
+      const refusing = await startRecordingServer((_req, res) => {
+        res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":"nope"}');
+      });
+      try {
+        simulator.injectResourceFault({
+          kind: 'status',
+          status: 302,
+          headers: { Location: `${refusing.url}/landing` },
+        });
+
+        const error = await firstValueFrom(http.get('/api/v0/report')).catch((e: unknown) => e);
+
+        expect(error).toMatchObject({ status: 401, retriedAfterUnauthorized: false });
+        expect(refusing.requests).toHaveLength(1);
+        expect(refusing.requests[0]?.headers.authorization).toBeUndefined();
+        expect(auth.getCachedAccessToken()).toBe(token);
+        expect(simulator.stats.tokenRequests).toBe(1);
+      } finally {
+        await refusing.close();
+      }
     });
 
     it('surfaces a second 401 as an EnkashHttpError instead of looping', async () => {
@@ -461,6 +614,21 @@ describe('EnkashHttpService against the EnKash simulator', () => {
       expect(error).toBeInstanceOf(EnkashHttpError);
       expect(error).toMatchObject({ code: 'ERR_CANCELED' });
       expect(Date.now() - closedAt).toBeLessThan(1_000);
+    });
+
+    it("aborts a call that has a signal of the caller's too", async () => {
+      const { app, http, auth } = await boot();
+      await auth.getAccessToken();
+      simulator.injectResourceFault({ kind: 'hang' });
+      const caller = new AbortController();
+      const call = http.axiosRef.get(BALANCE, { signal: caller.signal }).catch((e: unknown) => e);
+      await sleep(100);
+
+      await app.close();
+      apps = [];
+
+      expect(await call).toMatchObject({ code: 'ERR_CANCELED' });
+      expect(caller.signal.aborted).toBe(false);
     });
 
     it('fails later calls at once without sending them', async () => {

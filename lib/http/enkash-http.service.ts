@@ -1,12 +1,14 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { HttpService } from '@nestjs/axios';
+import axios from 'axios';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { EnkashAuthService } from '../enkash-auth.service.js';
 import { ENKASH_RESOLVED_OPTIONS } from '../enkash-auth.providers.js';
 import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
-import { installBearerInterceptors } from './bearer-interceptors.js';
+import { installEnkashInterceptors } from './enkash-interceptors.js';
+import { EnkashTransport } from './enkash-transport.js';
 import { EnkashOrigin } from './request-target.js';
 import { SecretRedactor } from './secret-redactor.js';
 
@@ -27,7 +29,8 @@ export class EnkashHttpService
   extends HttpService
   implements OnModuleDestroy, OnApplicationShutdown
 {
-  private readonly shutdown = new AbortController();
+  private readonly transport: EnkashTransport;
+  private closed = false;
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
 
@@ -38,7 +41,9 @@ export class EnkashHttpService
     @Inject(EnkashAuthService) auth: EnkashAuthService,
     @Inject(ENKASH_RESOLVED_OPTIONS) options: ResolvedEnkashAuthOptions,
   ) {
-    super(privateHttp.axiosRef);
+    // The global axios only when a test overrides HttpService with a plain `new HttpService()`: the token must never
+    // be put on the object every other axios call in the process uses.
+    super(privateHttp.axiosRef === axios ? axios.create() : privateHttp.axiosRef);
     const { defaults } = this.axiosRef;
     defaults.baseURL = options.baseUrl;
     defaults.timeout = options.requestTimeoutMs;
@@ -48,11 +53,11 @@ export class EnkashHttpService
     const basic = Buffer.from(`${options.clientId}:${options.clientSecret}`, 'utf8').toString(
       'base64',
     );
-    installBearerInterceptors(this.axiosRef, {
+    this.transport = new EnkashTransport({ auth, enkashOrigin: new EnkashOrigin(options.baseUrl) });
+    installEnkashInterceptors(this.axiosRef, {
       auth,
-      enkashOrigin: new EnkashOrigin(options.baseUrl),
+      transport: this.transport,
       redactor: new SecretRedactor([options.clientSecret, options.password, basic]),
-      shutdownSignal: this.shutdown.signal,
     });
   }
 
@@ -67,9 +72,10 @@ export class EnkashHttpService
   }
 
   private close(): void {
-    if (this.shutdown.signal.aborted) return;
-    // The interceptors stay: a call after shutdown meets the aborted signal and fails at once, never unauthenticated.
-    this.shutdown.abort();
+    if (this.closed) return;
+    this.closed = true;
+    // The interceptors stay: a call after shutdown fails at once in the transport, never goes out unauthenticated.
+    this.transport.close();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }

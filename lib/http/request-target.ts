@@ -47,6 +47,11 @@ export class EnkashOrigin {
     }
     return parse(fullRequestUrl(config))?.origin === this.origin;
   }
+
+  /** Whether an absolute URL (or an origin) is on EnKash's origin. */
+  matchesUrl(url: string | undefined): boolean {
+    return url !== undefined && parse(url)?.origin === this.origin;
+  }
 }
 
 /** Method, origin-and-path and path of a request, for errors: never the query string or userinfo. */

@@ -1,0 +1,65 @@
+import { isAxiosError } from 'axios';
+import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import type { EnkashAuthService } from '../enkash-auth.service.js';
+import { toEnkashHttpError } from './enkash-http-error.factory.js';
+import type { EnkashTransport } from './enkash-transport.js';
+import type { SecretRedactor } from './secret-redactor.js';
+
+/** What the interceptors need from their surroundings. */
+export interface EnkashInterceptorDependencies {
+  auth: Pick<EnkashAuthService, 'getCachedAccessToken'>;
+  /** Attaches the token at dispatch, replays after a 401, aborts at shutdown. */
+  transport: EnkashTransport;
+  /** Masks the configured secrets; the call's tokens are added per error. */
+  redactor: SecretRedactor;
+}
+
+/**
+ * Installs on `instance` (an axios instance the library owns, never the global one):
+ * - a synchronous request interceptor that routes the call through the {@link EnkashTransport}, which sets
+ *   `Authorization: Bearer <token>` at dispatch time, on EnKash's origin only, and replays the call once after a 401;
+ * - a response interceptor that keeps the token out of logged responses and turns every failure into an
+ *   `EnkashHttpError`.
+ *
+ * Registered first, the request interceptor runs after the application's own (axios runs request interceptors in
+ * reverse order of registration), and the response interceptor before the application's.
+ */
+export function installEnkashInterceptors(
+  instance: AxiosInstance,
+  deps: EnkashInterceptorDependencies,
+): void {
+  const { auth, transport, redactor } = deps;
+
+  const routeThroughTransport = (
+    config: InternalAxiosRequestConfig,
+  ): InternalAxiosRequestConfig => {
+    config.adapter = transport.adapterFor(config);
+    return config;
+  };
+
+  const hideCredentials = (response: AxiosResponse): AxiosResponse => {
+    // A logged response must not show the token: `config.headers` holds it, and both `config` (through the agent's
+    // sockets) and `request` reach the raw request headers. They stay readable, but out of inspect() and JSON.
+    response.config?.headers?.delete?.('Authorization');
+    for (const key of ['config', 'request'] as const) {
+      if (response[key] === undefined) continue;
+      Object.defineProperty(response, key, {
+        value: response[key],
+        enumerable: false,
+        configurable: true,
+        writable: true,
+      });
+    }
+    return response;
+  };
+
+  const sanitize = (error: unknown): never => {
+    if (!isAxiosError(error)) throw error;
+    const record = transport.recordOf(error.config);
+    const redact = redactor.with([...(record?.tokens ?? []), auth.getCachedAccessToken()]);
+    throw toEnkashHttpError(error, redact, record?.retriedAfterUnauthorized ?? false);
+  };
+
+  instance.interceptors.request.use(routeThroughTransport, undefined, { synchronous: true });
+  instance.interceptors.response.use(hideCredentials, sanitize);
+}
