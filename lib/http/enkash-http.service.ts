@@ -2,6 +2,8 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { HttpService } from '@nestjs/axios';
 import axios from 'axios';
+import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
+import type { Observable } from 'rxjs';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { EnkashAuthService } from '../enkash-auth.service.js';
@@ -34,6 +36,7 @@ export class EnkashHttpService
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
 
+  /** @internal Created by Nest: inject `EnkashHttpService`, don't construct it. */
   constructor(
     // The HttpService of the HttpModule registered inside EnkashAuthModule: a fresh axios instance per application.
     // @Inject is explicit: without it, HttpService's own @Inject(AXIOS_INSTANCE_TOKEN) would be inherited.
@@ -59,6 +62,106 @@ export class EnkashHttpService
       transport: this.transport,
       redactor: new SecretRedactor([options.clientSecret, options.password, basic]),
     });
+  }
+
+  /** Sends a call described by `config`. */
+  override request<T = unknown>(config: AxiosRequestConfig): Observable<AxiosResponse<T>> {
+    return super.request<T>(config);
+  }
+
+  /** `GET url`. */
+  override get<T = unknown, D = unknown>(
+    url: string,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.get<T, D>(url, config);
+  }
+
+  /** `DELETE url`. */
+  override delete<T = unknown, D = unknown>(
+    url: string,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.delete<T, D>(url, config);
+  }
+
+  /** `HEAD url`. */
+  override head<T = unknown, D = unknown>(
+    url: string,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.head<T, D>(url, config);
+  }
+
+  /** `POST url` with `data` as the body (JSON for an object). */
+  override post<T = unknown, D = unknown>(
+    url: string,
+    data?: D,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.post<T, D>(url, data, config);
+  }
+
+  /** `PUT url` with `data` as the body (JSON for an object). */
+  override put<T = unknown, D = unknown>(
+    url: string,
+    data?: D,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.put<T, D>(url, data, config);
+  }
+
+  /** `PATCH url` with `data` as the body (JSON for an object). */
+  override patch<T = unknown, D = unknown>(
+    url: string,
+    data?: D,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.patch<T, D>(url, data, config);
+  }
+
+  /** `POST url` with `data` as `multipart/form-data`. */
+  override postForm<T = unknown, D = unknown>(
+    url: string,
+    data?: D,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.postForm<T, D>(url, data, config);
+  }
+
+  /** `PUT url` with `data` as `multipart/form-data`. */
+  override putForm<T = unknown, D = unknown>(
+    url: string,
+    data?: D,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.putForm<T, D>(url, data, config);
+  }
+
+  /** `PATCH url` with `data` as `multipart/form-data`. */
+  override patchForm<T = unknown, D = unknown>(
+    url: string,
+    data?: D,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.patchForm<T, D>(url, data, config);
+  }
+
+  /** `QUERY url` with `data` as the body. */
+  override query<T = unknown, D = unknown>(
+    url: string,
+    data?: D,
+    config?: AxiosRequestConfig<D>,
+  ): Observable<AxiosResponse<T, D>> {
+    return super.query<T, D>(url, data, config);
+  }
+
+  /**
+   * The authenticated axios instance itself, for promise-style calls: they get the token and the 401 recovery like
+   * the Observable methods. Its `baseURL` is `baseUrl`.
+   */
+  override get axiosRef(): AxiosInstance {
+    return super.axiosRef;
   }
 
   /** @internal Aborts every call under way and closes pooled connections; later calls fail at once. */
