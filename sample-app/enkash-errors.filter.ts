@@ -52,6 +52,14 @@ function enkashMessage(error: EnkashHttpError): string {
 function answerForCall(error: EnkashHttpError): Answer {
   const status = error.status;
   if (status === undefined) {
+    if (error.code === 'ERR_CANCELED') {
+      // Aborted at shutdown: EnKash may have processed it. EnKash refuses a repeated transactionId / beneficiaryId
+      // (409), so the client can safely send the same request again to another replica.
+      return unavailable(
+        'This service is shutting down; the outcome of the EnKash call is unknown, send the same request again',
+        1,
+      );
+    }
     if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
       return gateway(HttpStatus.GATEWAY_TIMEOUT, 'EnKash did not answer in time');
     }
@@ -92,9 +100,17 @@ function answerForCall(error: EnkashHttpError): Answer {
 
 /** No token could be had for a call made inside a handler (EnkashAuthInterceptor answers before the handler runs). */
 function answerForToken(error: EnkashAuthError): Answer {
-  if (error.retryable) {
-    const seconds = Math.ceil((error.retryAfterMs ?? DEFAULT_RETRY_AFTER_SECONDS * 1000) / 1000);
-    return unavailable('No EnKash access token can be had right now', seconds, error.code);
+  // Same split as EnkashAuthInterceptor: what an operator must fix is a 502, whatever else the error says.
+  const needsAnOperator = ['invalid_credentials', 'invalid_client', 'config'].includes(error.code);
+  if (!needsAnOperator) {
+    // Not retryable and not an operator's matter: the library is closed, the application is shutting down.
+    const seconds = error.retryable
+      ? Math.ceil((error.retryAfterMs ?? DEFAULT_RETRY_AFTER_SECONDS * 1000) / 1000)
+      : 1;
+    const cause = error.retryable
+      ? 'No EnKash access token can be had right now'
+      : 'This service is shutting down';
+    return unavailable(cause, seconds, error.code);
   }
   return gateway(
     HttpStatus.BAD_GATEWAY,

@@ -291,6 +291,35 @@ describe('the sample app against the EnKash simulator', () => {
     });
   });
 
+  describe('when the app shuts down during a call to EnKash', () => {
+    it.each([
+      ['through EnkashHttpService', '/payouts/beneficiaries', '/api/v0/beneficiary-detail'],
+      ['through fetch with @EnkashToken()', '/payouts/transfers', '/api/v0/payout-transaction'],
+    ])('aborts it %s and asks the client to send the request again', async (_how, route, path) => {
+      const running = await startApp();
+      simulator.injectResourceFault({ kind: 'hang' }, { path });
+      const body =
+        route === '/payouts/transfers'
+          ? transfer
+          : { beneficiaryId: 'BEN42', beneficiaryName: 'Asha Rao', vpaHandle: 'asha@upi' };
+      const answer = post(route, body).then((response) => response); // supertest sends on then()
+      const deadline = Date.now() + 5_000;
+      while (!simulator.resourceCalls.some((call) => call.path === path)) {
+        if (Date.now() > deadline) throw new Error(`${path} was never called`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+
+      const closing = Date.now();
+      const [response] = await Promise.all([answer, running.close()]);
+      app = undefined;
+
+      expect(Date.now() - closing).toBeLessThan(2_000);
+      expect(response.status).toBe(503);
+      expect(response.headers['retry-after']).toBe('1');
+      expect(response.body.message).toContain('shutting down');
+    });
+  });
+
   describe('the token stays between the app and EnKash', () => {
     it('creates a beneficiary on EnKash and reports it to the audit webhook without the token', async () => {
       auditServer = await startRecordingServer();

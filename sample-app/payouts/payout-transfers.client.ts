@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { OnModuleDestroy } from '@nestjs/common';
 import { EnkashAuthService, EnkashHttpError, enkashConfig } from '../../lib/index.js';
 import type { EnkashConfig } from '../../lib/index.js';
 import { payoutsConfig } from './payouts.config.js';
@@ -16,7 +17,10 @@ const PAYOUT_TRANSACTION_PATH = '/api/v0/payout-transaction';
  * the token kept out of errors, and telling the library when EnKash refuses the token.
  */
 @Injectable()
-export class PayoutTransfersClient {
+export class PayoutTransfersClient implements OnModuleDestroy {
+  /** Calls under way, aborted when the application shuts down (Ctrl-C must not wait for a slow EnKash). */
+  private readonly inFlight = new Set<AbortController>();
+
   constructor(
     private readonly auth: EnkashAuthService,
     @Inject(enkashConfig.KEY) private readonly enkash: EnkashConfig,
@@ -27,6 +31,8 @@ export class PayoutTransfersClient {
   async create(token: string, transfer: NewTransfer): Promise<EnkashAnswer> {
     const url = this.enkash.baseUrl + PAYOUT_TRANSACTION_PATH;
     let response: Response;
+    const shutdown = new AbortController();
+    this.inFlight.add(shutdown);
     try {
       response = await fetch(url, {
         method: 'POST',
@@ -39,16 +45,22 @@ export class PayoutTransfersClient {
         body: JSON.stringify({ ...transfer, fundSourceId: this.payouts.fundSourceId }),
         // A redirect would carry the token to wherever it points.
         redirect: 'error',
-        signal: AbortSignal.timeout(this.enkash.requestTimeoutMs),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(this.enkash.requestTimeoutMs),
+          shutdown.signal,
+        ]),
       });
     } catch (error) {
       // AbortSignal.timeout() rejects with a DOMException named TimeoutError; anything else is a network failure.
       const timedOut = (error as { name?: unknown } | null)?.name === 'TimeoutError';
+      if (shutdown.signal.aborted) throw this.failure(url, 'ERR_CANCELED', 'aborted at shutdown');
       throw this.failure(
         url,
         timedOut ? 'ECONNABORTED' : 'ERR_NETWORK',
         timedOut ? 'timeout' : 'unreachable',
       );
+    } finally {
+      this.inFlight.delete(shutdown);
     }
     // EnKash's error answers may echo the token (Spring's "Invalid access token: <token>"): mask it at once.
     const text = (await response.text()).split(token).join('***');
@@ -63,6 +75,11 @@ export class PayoutTransfersClient {
       headers: retryAfter !== null ? { 'retry-after': retryAfter } : {},
       data,
     });
+  }
+
+  /** Aborts the calls under way: the application is shutting down. */
+  onModuleDestroy(): void {
+    for (const call of this.inFlight) call.abort();
   }
 
   private failure(
