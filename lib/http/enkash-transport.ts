@@ -19,6 +19,8 @@ export interface CallRecord {
   retriedAfterUnauthorized: boolean;
 }
 
+const DEFAULT_ADAPTERS = ['xhr', 'http', 'fetch'];
+
 type RedirectOptions = { href?: string; headers?: Record<string, unknown> };
 type RedirectHook = (options: RedirectOptions, ...details: unknown[]) => void;
 
@@ -66,15 +68,29 @@ export class EnkashTransport {
   private readonly inFlight = new Set<AbortController>();
   private readonly records = new WeakMap<InternalAxiosRequestConfig, CallRecord>();
   private readonly wrapped = new WeakSet<AxiosAdapter>();
+  private readonly byNames = new Map<string, AxiosAdapter>();
   private closed = false;
 
   constructor(private readonly deps: EnkashTransportDependencies) {}
 
   /** The adapter to use for `config`: its own one, wrapped. */
   adapterFor(config: InternalAxiosRequestConfig): AxiosAdapter {
-    const adapter = config.adapter;
-    if (typeof adapter === 'function' && this.wrapped.has(adapter)) return adapter;
-    const inner = getAdapter(adapter ?? ['xhr', 'http', 'fetch'], config);
+    const adapter = config.adapter ?? DEFAULT_ADAPTERS;
+    if (typeof adapter === 'function') {
+      if (this.wrapped.has(adapter)) return adapter;
+      return this.wrap(getAdapter(adapter, config));
+    }
+    // axios hands each call its own copy of the adapter list: cache by the names it holds.
+    const names = Array.isArray(adapter) ? adapter.join() : String(adapter);
+    let send = this.byNames.get(names);
+    if (send === undefined) {
+      send = this.wrap(getAdapter(adapter, config));
+      this.byNames.set(names, send);
+    }
+    return send;
+  }
+
+  private wrap(inner: AxiosAdapter): AxiosAdapter {
     const send: AxiosAdapter = (dispatched) => this.send(dispatched, inner);
     this.wrapped.add(send);
     return send;
