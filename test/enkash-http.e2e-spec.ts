@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { getEventListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -162,6 +163,72 @@ describe('EnkashHttpService against the EnKash simulator', () => {
       caller.abort();
 
       expect(await call).toMatchObject({ code: 'ERR_CANCELED' });
+    });
+
+    it('never sends a call whose Observable was unsubscribed while it waited for a token', async () => {
+      const { http } = await boot();
+      simulator.injectFault({ kind: 'delay', ms: 500 });
+
+      const subscription = http
+        .post('/api/v0/payout-transaction', { transactionId: 'T-cancelled' })
+        .subscribe({ error: () => undefined });
+      await sleep(50);
+      subscription.unsubscribe();
+      await sleep(800);
+
+      expect(simulator.stats.tokenRequests).toBe(1);
+      expect(simulator.resourceCalls).toEqual([]);
+    });
+
+    it('reports a call aborted while it waited for a token with its method and path', async () => {
+      const { http } = await boot();
+      simulator.injectFault({ kind: 'delay', ms: 500 });
+      const caller = new AbortController();
+
+      const call = http.axiosRef
+        .post('/api/v0/payout-transaction', { transactionId: 'T2' }, { signal: caller.signal })
+        .catch((e: unknown) => e);
+      await sleep(50);
+      caller.abort();
+
+      expect(await call).toMatchObject({
+        code: 'ERR_CANCELED',
+        method: 'POST',
+        path: '/api/v0/payout-transaction',
+      });
+    });
+
+    it("leaves no listener on the caller's signal once its calls are done", async () => {
+      const { http } = await boot();
+      const caller = new AbortController();
+
+      for (let i = 0; i < 20; i += 1) {
+        await http.axiosRef.get(BALANCE, { signal: caller.signal });
+      }
+
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    });
+
+    it('bounds each attempt, the wait for a token and the request together, by the timeout', async () => {
+      const { http } = await boot({ requestTimeoutMs: 400 });
+      simulator.injectFault({ kind: 'delay', ms: 300 });
+      simulator.injectResourceFault({ kind: 'delay', ms: 300 });
+
+      const error = await firstValueFrom(http.get(BALANCE)).catch((e: unknown) => e);
+
+      expect(error).toMatchObject({ code: 'ECONNABORTED' });
+    });
+
+    it('passes on an error axios raises before sending as it is', async () => {
+      const { http } = await boot();
+
+      const error = await http.axiosRef
+        .get(BALANCE, { adapter: 'no-such-adapter' as never })
+        .catch((e: unknown) => e);
+
+      expect(isAxiosError(error)).toBe(true);
+      expect(error).not.toBeInstanceOf(EnkashHttpError);
+      expect(simulator.stats.tokenRequests).toBe(0);
     });
 
     it('gives up on a call after requestTimeoutMs', async () => {
@@ -459,6 +526,21 @@ describe('EnkashHttpService against the EnKash simulator', () => {
       } finally {
         await refusing.close();
       }
+    });
+
+    it("masks the token in a 401 answer the call's validateStatus accepted", async () => {
+      const { http, auth } = await boot();
+      const token = await auth.getAccessToken();
+      simulator.injectResourceFault({ kind: 'invalid-token' }, { times: 2 });
+
+      const response = await http.axiosRef.get(BALANCE, { validateStatus: () => true });
+
+      expect(response.status).toBe(401);
+      expect(response.data).toEqual({
+        error: 'invalid_token',
+        error_description: 'Invalid access token: [redacted]',
+      });
+      expect(shown(response)).not.toContain(token);
     });
 
     it('surfaces a second 401 as an EnkashHttpError instead of looping', async () => {

@@ -37,7 +37,20 @@ export function installEnkashInterceptors(
     return config;
   };
 
+  /** Masks the tokens `config`'s call was sent with, the current one and the configured secrets. */
+  const redactorFor = (config: InternalAxiosRequestConfig | undefined): SecretRedactor =>
+    redactor.with([...(transport.recordOf(config)?.tokens ?? []), auth.getCachedAccessToken()]);
+
   const hideCredentials = (response: AxiosResponse): AxiosResponse => {
+    // An error answer the call's validateStatus accepted may echo the token (Spring: "Invalid access token: …").
+    if (response.status >= 400) {
+      const redact = redactorFor(response.config);
+      if (response.config?.responseType !== 'stream') response.data = redact.value(response.data);
+      const headers = response.headers as Record<string, unknown>;
+      for (const [name, value] of Object.entries(headers)) {
+        if (typeof value === 'string') headers[name] = redact.text(value);
+      }
+    }
     // A logged response must not show the token: `config.headers` holds it, and both `config` (through the agent's
     // sockets) and `request` reach the raw request headers. They stay readable, but out of inspect() and JSON.
     response.config?.headers?.delete?.('Authorization');
@@ -54,10 +67,15 @@ export function installEnkashInterceptors(
   };
 
   const sanitize = (error: unknown): never => {
-    if (!isAxiosError(error)) throw error;
+    // An AxiosError without the call's config was raised before anything was sent (an option axios cannot use):
+    // it holds no header, and is passed on as axios raised it.
+    if (!isAxiosError(error) || error.config === undefined) throw error;
     const record = transport.recordOf(error.config);
-    const redact = redactor.with([...(record?.tokens ?? []), auth.getCachedAccessToken()]);
-    throw toEnkashHttpError(error, redact, record?.retriedAfterUnauthorized ?? false);
+    throw toEnkashHttpError(
+      error,
+      redactorFor(error.config),
+      record?.retriedAfterUnauthorized ?? false,
+    );
   };
 
   instance.interceptors.request.use(routeThroughTransport, undefined, { synchronous: true });

@@ -20,6 +20,15 @@ export interface CallRecord {
 }
 
 const DEFAULT_ADAPTERS = ['xhr', 'http', 'fetch'];
+const HTTP_ADAPTER = getAdapter('http');
+
+/** How one call can be stopped: by its caller (signal or cancel token) or by shutdown. */
+interface CallControl {
+  readonly signal: AbortSignal;
+  /** The call's timeout (0: none), which bounds each attempt: the wait for a token and the request. */
+  readonly timeoutMs: number;
+  release(): void;
+}
 
 type RedirectOptions = { href?: string; headers?: Record<string, unknown> };
 type RedirectHook = (options: RedirectOptions, ...details: unknown[]) => void;
@@ -68,7 +77,7 @@ export class EnkashTransport {
   private readonly inFlight = new Set<AbortController>();
   private readonly records = new WeakMap<InternalAxiosRequestConfig, CallRecord>();
   private readonly wrapped = new WeakSet<AxiosAdapter>();
-  private readonly byNames = new Map<string, AxiosAdapter>();
+  private httpSend: AxiosAdapter | undefined;
   private closed = false;
 
   constructor(private readonly deps: EnkashTransportDependencies) {}
@@ -76,24 +85,13 @@ export class EnkashTransport {
   /** The adapter to use for `config`: its own one, wrapped. */
   adapterFor(config: InternalAxiosRequestConfig): AxiosAdapter {
     const adapter = config.adapter ?? DEFAULT_ADAPTERS;
-    if (typeof adapter === 'function') {
-      if (this.wrapped.has(adapter)) return adapter;
-      return this.wrap(getAdapter(adapter, config));
-    }
-    // axios hands each call its own copy of the adapter list: cache by the names it holds.
-    const names = Array.isArray(adapter) ? adapter.join() : String(adapter);
-    let send = this.byNames.get(names);
-    if (send === undefined) {
-      send = this.wrap(getAdapter(adapter, config));
-      this.byNames.set(names, send);
-    }
-    return send;
-  }
-
-  private wrap(inner: AxiosAdapter): AxiosAdapter {
-    const send: AxiosAdapter = (dispatched) => this.send(dispatched, inner);
-    this.wrapped.add(send);
-    return send;
+    if (typeof adapter === 'function' && this.wrapped.has(adapter)) return adapter;
+    const resolved = getAdapter(adapter, config);
+    // axios hands each call its own copy of the default list, which resolves to the same http adapter every time:
+    // that one is wrapped once. Anything else (a function, the fetch adapter built per `env`) is wrapped per call.
+    if (resolved !== HTTP_ADAPTER) return this.wrap(resolved);
+    this.httpSend ??= this.wrap(resolved);
+    return this.httpSend;
   }
 
   /** What was recorded of the call `config` belongs to (set once it reached the transport). */
@@ -108,102 +106,127 @@ export class EnkashTransport {
     this.inFlight.clear();
   }
 
+  private wrap(inner: AxiosAdapter): AxiosAdapter {
+    const send: AxiosAdapter = (dispatched) => this.send(dispatched, inner);
+    this.wrapped.add(send);
+    return send;
+  }
+
   private async send(
     config: InternalAxiosRequestConfig,
     inner: AxiosAdapter,
   ): Promise<AxiosResponse> {
-    if (this.closed) throw new CanceledError(undefined, undefined, config);
-    const controller = this.trackAbort(config);
+    if (this.closed) throw new CanceledError(undefined, config);
+    const call = this.control(config);
+    let answer: AxiosResponse | undefined;
     try {
-      if (!this.deps.enkashOrigin.matches(config)) return await inner(config);
+      if (!this.deps.enkashOrigin.matches(config)) {
+        answer = await inner(config);
+        return answer;
+      }
       const record: CallRecord = { tokens: [], retriedAfterUnauthorized: false };
       this.records.set(config, record);
       this.keepTokenOnRedirect(config);
       const cached = this.deps.auth.getCachedAccessToken();
       // With a cached token nothing is awaited before the request is handed to the adapter.
-      const token = cached ?? (await this.waitForToken(config, controller.signal));
-      return await this.attempt(config, inner, token, record);
+      const startedAt = performance.now();
+      const token = cached ?? (await this.waitForToken(config, call));
+      answer = await this.attempt(config, inner, { token, record, call, startedAt });
+      return answer;
     } finally {
-      this.inFlight.delete(controller);
+      // A stream answer is still being read: the caller's abort and shutdown must keep reaching it.
+      const stream = answer?.data as { once?: (event: string, listener: () => void) => void };
+      if (config.responseType === 'stream' && typeof stream?.once === 'function') {
+        stream.once('close', call.release);
+      } else {
+        call.release();
+      }
     }
   }
 
   private async attempt(
     config: InternalAxiosRequestConfig,
     inner: AxiosAdapter,
-    token: string,
-    record: CallRecord,
+    state: { token: string; record: CallRecord; call: CallControl; startedAt: number },
   ): Promise<AxiosResponse> {
+    const { token, record, call, startedAt } = state;
     record.tokens.push(token);
     config.headers.set('Authorization', `Bearer ${token}`);
+    // The timeout bounds the attempt: what the wait for a token took is not given to the request again.
+    if (call.timeoutMs > 0) {
+      config.timeout = Math.max(1, Math.ceil(call.timeoutMs - (performance.now() - startedAt)));
+    }
+    // An adapter handed an already aborted call may still send it: a cancelled payment must never go out.
+    if (call.signal.aborted) throw new CanceledError(undefined, config);
     let answer: AxiosResponse;
     try {
       answer = await inner(config);
     } catch (error) {
       if (!isAxiosError(error) || error.response?.status !== 401) throw error;
-      return this.afterUnauthorized(config, inner, token, record, error.response, error);
+      return this.afterUnauthorized(config, inner, state, error.response, error);
     }
     // A call whose validateStatus accepts 401 still gets the recovery: the 401 is about our token, not its data.
     if (answer.status !== 401) return answer;
-    return this.afterUnauthorized(config, inner, token, record, answer, answer);
+    return this.afterUnauthorized(config, inner, state, answer, answer);
   }
 
   /** EnKash refused `token`: tell the engine, then send the call once more with the current token. */
   private async afterUnauthorized(
     config: InternalAxiosRequestConfig,
     inner: AxiosAdapter,
-    token: string,
-    record: CallRecord,
+    state: { token: string; record: CallRecord; call: CallControl },
     answer: AxiosResponse,
     outcome: AxiosResponse | AxiosError,
   ): Promise<AxiosResponse> {
+    const { token, record, call } = state;
     const giveBack = (): AxiosResponse => {
       if (outcome instanceof Error) throw outcome;
       return outcome;
     };
     // A 401 from the host a redirect led to is not EnKash's verdict on the token.
-    const finalOrigin = originOf(answeredFrom(answer));
-    if (finalOrigin !== undefined && !this.deps.enkashOrigin.matchesUrl(finalOrigin)) {
-      return giveBack();
-    }
+    const finalUrl = answeredFrom(answer);
+    if (finalUrl !== undefined && !this.deps.enkashOrigin.matchesUrl(finalUrl)) return giveBack();
     if (record.retriedAfterUnauthorized) return giveBack();
     // Acts only if `token` is still the held one: 50 concurrent 401s cause one token request.
     this.deps.auth.invalidate(token);
     if (!canBeSentAgain(config)) return giveBack();
     discard(answer.data);
-    const current = await this.waitForToken(config, config.signal as AbortSignal);
+    const startedAt = performance.now();
+    const current = await this.waitForToken(config, call);
     record.retriedAfterUnauthorized = true;
-    return this.attempt(config, inner, current, record);
+    return this.attempt(config, inner, { token: current, record, call, startedAt });
   }
 
   /**
-   * Ties the call to shutdown with a controller of its own (one long-lived signal shared by every call would collect
-   * a listener per call), following the caller's signal if it has one.
+   * Ties the call to the caller's signal, the caller's cancel token (what `HttpService` uses when an Observable is
+   * unsubscribed) and shutdown, through a controller of its own: one long-lived signal shared by every call would
+   * collect a listener per call. `release()` removes what was added to the caller's signal and token.
    */
-  private trackAbort(config: InternalAxiosRequestConfig): AbortController {
+  private control(config: InternalAxiosRequestConfig): CallControl {
     const controller = new AbortController();
     const callerSignal = config.signal;
-    if (callerSignal !== undefined) {
-      if (callerSignal.aborted) controller.abort();
-      else {
-        const forward = (): void => controller.abort();
-        callerSignal.addEventListener?.('abort', forward, { once: true });
-        controller.signal.addEventListener(
-          'abort',
-          () => callerSignal.removeEventListener?.('abort', forward),
-          { once: true },
-        );
-      }
-    }
+    const cancelToken = config.cancelToken;
+    const abort = (): void => controller.abort();
+    if (callerSignal?.aborted === true || cancelToken?.reason !== undefined) controller.abort();
+    callerSignal?.addEventListener?.('abort', abort, { once: true });
+    cancelToken?.subscribe(abort);
     config.signal = controller.signal;
     this.inFlight.add(controller);
-    return controller;
+    return {
+      signal: controller.signal,
+      timeoutMs: config.timeout ?? 0,
+      release: () => {
+        callerSignal?.removeEventListener?.('abort', abort);
+        cancelToken?.unsubscribe(abort);
+        this.inFlight.delete(controller);
+      },
+    };
   }
 
-  /** The token from the engine, but no longer than the call's own timeout and signal allow. */
-  private waitForToken(config: InternalAxiosRequestConfig, signal: AbortSignal): Promise<string> {
+  /** The token from the engine, but no longer than the attempt's timeout and the call's signal allow. */
+  private waitForToken(config: InternalAxiosRequestConfig, call: CallControl): Promise<string> {
     const token = this.deps.auth.getAccessToken();
-    const timeoutMs = config.timeout ?? 0;
+    const { signal, timeoutMs } = call;
     return new Promise<string>((resolve, reject) => {
       const cleanUp = (): void => {
         clearTimeout(timer);
@@ -211,13 +234,16 @@ export class EnkashTransport {
       };
       const onAbort = (): void => {
         cleanUp();
-        reject(new CanceledError(undefined, undefined, config));
+        reject(new CanceledError(undefined, config));
       };
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
               cleanUp();
-              reject(new AxiosError(tokenWaitTimedOut(timeoutMs), 'ECONNABORTED', config));
+              const code = config.transitional?.clarifyTimeoutError
+                ? AxiosError.ETIMEDOUT
+                : AxiosError.ECONNABORTED;
+              reject(new AxiosError(tokenWaitTimedOut(timeoutMs), code, config));
             }, timeoutMs)
           : undefined;
       if (signal.aborted) return onAbort();
