@@ -33,14 +33,6 @@ interface CallControl {
 type RedirectOptions = { href?: string; headers?: Record<string, unknown> };
 type RedirectHook = (options: RedirectOptions, ...details: unknown[]) => void;
 
-function originOf(url: string | undefined): string | undefined {
-  try {
-    return url === undefined ? undefined : new URL(url).origin;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A body that was a stream has been consumed by the first attempt: it cannot be sent again. */
 function canBeSentAgain(config: InternalAxiosRequestConfig): boolean {
   const data: unknown = config.data;
@@ -265,7 +257,7 @@ export class EnkashTransport {
   private keepTokenOnRedirect(config: InternalAxiosRequestConfig): void {
     const callersHook = (config as { beforeRedirect?: RedirectHook }).beforeRedirect;
     const hook: RedirectHook = (options, ...details) => {
-      if (!this.deps.enkashOrigin.matchesUrl(originOf(options.href))) {
+      if (!this.deps.enkashOrigin.matchesUrl(options.href)) {
         for (const name of Object.keys(options.headers ?? {})) {
           if (name.toLowerCase() === 'authorization') delete options.headers?.[name];
         }
