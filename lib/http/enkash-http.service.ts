@@ -18,7 +18,8 @@ import { SecretRedactor } from './secret-redactor.js';
  * `@nestjs/axios`'s `HttpService` for calls to EnKash: `get`, `post`, `put`, `patch`, `delete`, `head`, `request`
  * (Observables) and `axiosRef` (promises) all send `Authorization: Bearer <token>` to EnKash's origin, and never to
  * another host. A call refused with 401 is sent once more with the current token. Failures come out as
- * `EnkashHttpError` (the call failed) or `EnkashAuthError` (no token could be had), never as an `AxiosError`.
+ * `EnkashHttpError` (the call failed) or `EnkashAuthError` (no token could be had), never as an `AxiosError` that
+ * holds the call's config (only an option axios rejects before sending anything is passed on as axios raised it).
  *
  * It runs on an axios instance of its own (`baseURL` = `baseUrl`): the application's `HttpService` and the global
  * `axios` never see the token.
