@@ -4,31 +4,18 @@
 // Run: npm run measure:http   (builds dist/ first)
 import 'reflect-metadata';
 import { HttpService } from '@nestjs/axios';
-import { Test } from '@nestjs/testing';
 import axios from 'axios';
 import { firstValueFrom } from 'rxjs';
-import { EnkashAuthModule, EnkashAuthService, EnkashHttpService } from '../dist/index.js';
+import { EnkashAuthService, EnkashHttpService } from '../dist/index.js';
 import { startEnkashSimulator } from '../dist/testing/index.js';
+import { bootAgainstSimulator } from './boot-against-simulator.mjs';
 
 const CALLS = 3_000;
 const ROUNDS = 5;
 const PATH = '/api/v0/payout-account/balance';
 
 const simulator = await startEnkashSimulator();
-const { clientId, clientSecret, username, password } = simulator.options;
-const app = await Test.createTestingModule({
-  imports: [
-    EnkashAuthModule.forRoot({
-      baseUrl: simulator.url,
-      clientId,
-      clientSecret,
-      username,
-      password,
-    }),
-  ],
-}).compile();
-app.useLogger(false);
-await app.init();
+const app = await bootAgainstSimulator(simulator);
 const enkash = app.get(EnkashHttpService);
 // What HttpModule.register({ baseURL }) provides: an HttpService on a fresh axios instance.
 const plain = new HttpService(axios.create({ baseURL: simulator.url }));

@@ -2,27 +2,13 @@
 // how many token requests 200 concurrent cold callers cause, and when the renewal of a 4-second token fires.
 // Run: npm run measure   (builds dist/ first)
 import 'reflect-metadata';
-import { Test } from '@nestjs/testing';
-import { EnkashAuthModule, EnkashAuthService } from '../dist/index.js';
+import { EnkashAuthService } from '../dist/index.js';
 import { startEnkashSimulator } from '../dist/testing/index.js';
+import { bootAgainstSimulator } from './boot-against-simulator.mjs';
 
 const simulator = await startEnkashSimulator({ tokenLifetimeSeconds: 4 });
 simulator.injectFault({ kind: 'delay', ms: 30 }); // a token round trip long enough for callers to pile up
-const { clientId, clientSecret, username, password } = simulator.options;
-const app = await Test.createTestingModule({
-  imports: [
-    EnkashAuthModule.forRoot({
-      baseUrl: simulator.url,
-      clientId,
-      clientSecret,
-      username,
-      password,
-      acquireOnStartup: false,
-    }),
-  ],
-}).compile();
-app.useLogger(false);
-await app.init();
+const app = await bootAgainstSimulator(simulator, { acquireOnStartup: false });
 const auth = app.get(EnkashAuthService);
 
 const startedAt = performance.now();
