@@ -25,6 +25,12 @@ interface TokenSeen {
   onRequest: string | undefined;
 }
 
+/** Counts the handler run and answers what it was given. */
+function tokenSeen(token: string, request: Partial<EnkashAuthenticatedRequest>): TokenSeen {
+  handled.count += 1;
+  return { token, onRequest: request.enkash };
+}
+
 @Controller('guarded')
 @UseInterceptors(EnkashAuthInterceptor)
 class GuardedController {
@@ -33,8 +39,7 @@ class GuardedController {
     @EnkashToken() token: string,
     @Req() request: Partial<EnkashAuthenticatedRequest>,
   ): TokenSeen {
-    handled.count += 1;
-    return { token, onRequest: request.enkash };
+    return tokenSeen(token, request);
   }
 }
 
@@ -69,8 +74,7 @@ class PlainController {
     @EnkashToken() token: string,
     @Req() request: Partial<EnkashAuthenticatedRequest>,
   ): TokenSeen {
-    handled.count += 1;
-    return { token, onRequest: request.enkash };
+    return tokenSeen(token, request);
   }
 }
 
