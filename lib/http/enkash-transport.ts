@@ -3,6 +3,7 @@ import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'ax
 import type { EnkashAuthService } from '../enkash-auth.service.js';
 import { tokenWaitTimedOut } from '../enkash-auth.messages.js';
 import type { EnkashOrigin } from './request-target.js';
+import { isStream } from './streams.js';
 
 /** What the transport needs from its surroundings. */
 export interface EnkashTransportDependencies {
@@ -32,23 +33,6 @@ interface CallControl {
 
 type RedirectOptions = { href?: string; headers?: Record<string, unknown> };
 type RedirectHook = (options: RedirectOptions, ...details: unknown[]) => void;
-
-/** A body that was a stream has been consumed by the first attempt: it cannot be sent again. */
-function canBeSentAgain(config: InternalAxiosRequestConfig): boolean {
-  const data: unknown = config.data;
-  return !(
-    data !== null &&
-    typeof data === 'object' &&
-    typeof (data as { pipe?: unknown }).pipe === 'function'
-  );
-}
-
-/** The body of an answer we discard: a stream is destroyed, so that its socket is freed. */
-function discard(data: unknown): void {
-  if (data !== null && typeof data === 'object') {
-    (data as { destroy?: () => void }).destroy?.();
-  }
-}
 
 /** The URL the answer came from, after redirects (follow-redirects records it on the response). */
 function answeredFrom(response: AxiosResponse | undefined): string | undefined {
@@ -181,8 +165,10 @@ export class EnkashTransport {
     if (record.retriedAfterUnauthorized) return giveBack();
     // Acts only if `token` is still the held one: 50 concurrent 401s cause one token request.
     this.deps.auth.invalidate(token);
-    if (!canBeSentAgain(config)) return giveBack();
-    discard(answer.data);
+    // A stream body was consumed by the first attempt: it cannot be sent again.
+    if (isStream(config.data)) return giveBack();
+    // The refused answer is not read further: a stream answer is destroyed, freeing its socket.
+    if (isStream(answer.data)) answer.data.destroy?.();
     const startedAt = performance.now();
     const current = await this.waitForToken(config, call);
     record.retriedAfterUnauthorized = true;

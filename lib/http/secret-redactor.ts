@@ -1,3 +1,5 @@
+import { isStream } from './streams.js';
+
 const REDACTED = '[redacted]';
 
 /** Whatever follows "Bearer " is a token, whether we know it or not. */
@@ -13,10 +15,6 @@ function formsOf(secret: string): string[] {
     encodeURIComponent(secret),
     new URLSearchParams({ value: secret }).toString().slice('value='.length),
   ];
-}
-
-function isStream(value: object): value is { pipe: unknown; destroy?: () => void } {
-  return typeof (value as { pipe?: unknown }).pipe === 'function';
 }
 
 /**
