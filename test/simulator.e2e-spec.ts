@@ -299,6 +299,22 @@ describe('EnKash simulator: refresh grant', () => {
     expect(s.stats).toMatchObject({ passwordGrants: 2, refreshGrants: 1, tokensIssued: 2 });
   });
 
+  it('lists every access and refresh token it answered with, once each', async () => {
+    const s = await start({ tokenLifetimeSeconds: 600 });
+    const first = await passwordGrant(s);
+    const again = await passwordGrant(s);
+    const refreshToken = str(first.json?.['refresh_token']);
+    const refreshed = await refreshGrant(s, refreshToken);
+    s.resetStats();
+
+    expect(again.json?.['access_token']).toBe(first.json?.['access_token']);
+    expect(s.issuedTokens).toEqual([
+      str(first.json?.['access_token']),
+      refreshToken,
+      str(refreshed.json?.['access_token']),
+    ]);
+  });
+
   it('echoes an unknown refresh token in the error', async () => {
     const s = await start();
     await passwordGrant(s);

@@ -61,6 +61,7 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
   readonly stats: EnkashSimulatorStats = zeroStats({} as EnkashSimulatorStats);
   readonly tokens = new SimulatorTokenStore();
   readonly account = new AccountLock();
+  readonly answeredTokens = new Set<string>();
   private readonly log: EnkashSimulatorTokenRequest[] = [];
   private readonly resourceLog: EnkashSimulatorResourceRequest[] = [];
   private readonly faults = new FaultQueue<EnkashSimulatorFault>();
@@ -97,6 +98,10 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
 
   get resourceCalls(): readonly EnkashSimulatorResourceRequest[] {
     return this.resourceLog;
+  }
+
+  get issuedTokens(): readonly string[] {
+    return [...this.answeredTokens];
   }
 
   get currentAccessToken(): string | undefined {

@@ -46,6 +46,8 @@ export interface TokenEndpointState {
   readonly tokens: SimulatorTokenStore;
   /** Failed-login lock of the account. */
   readonly account: AccountLock;
+  /** Every access and refresh token value answered so far. */
+  readonly answeredTokens: Set<string>;
 }
 
 /** A token request that no fault took over. */
@@ -157,6 +159,7 @@ function sendTokens(
   const expiresIn = remainingSeconds(result.access, now);
   const { value: accessToken } = result.access;
   const { value: refreshToken } = result.refresh;
+  state.answeredTokens.add(accessToken).add(refreshToken);
   const body =
     state.options.responseCase === 'camel'
       ? { accessToken, tokenType: 'bearer', refreshToken, expiresIn, scope: TOKEN_SCOPE }

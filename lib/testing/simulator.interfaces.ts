@@ -152,6 +152,11 @@ export interface EnkashSimulator {
   readonly tokenRequests: readonly EnkashSimulatorTokenRequest[];
   /** Live log of requests to protected resource paths, in order of arrival. */
   readonly resourceCalls: readonly EnkashSimulatorResourceRequest[];
+  /**
+   * Every access and refresh token value the token endpoint has answered with, in order, each once; for tests that
+   * check no token ever shows up in a log line or an error. `resetStats()` does not clear it.
+   */
+  readonly issuedTokens: readonly string[];
   /** The access token the server holds as valid now, if any. */
   readonly currentAccessToken: string | undefined;
   /** Sets the access token lifetime (seconds, fractions allowed) of tokens issued from now on. */
