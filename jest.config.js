@@ -1,7 +1,8 @@
 /** Jest runs in its ESM mode: NestJS 12 ships as ES modules only. */
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  // Node's environment, plus a process-level hook that fails a suite on any unhandled promise rejection.
+  testEnvironment: '<rootDir>/test/support/unhandled-rejection.environment.js',
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   roots: ['<rootDir>/lib', '<rootDir>/test'],
