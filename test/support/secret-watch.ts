@@ -127,7 +127,7 @@ export class SecretWatch implements LoggerService {
   }
 
   private capture(level: CapturedLogLine['level'], message: unknown, params: unknown[]): void {
-    const text = [message, ...params]
+    const text = [message, ...params.filter((param) => param !== undefined)]
       .map((part) => (typeof part === 'string' ? part : inspect(part, { depth: 8 })))
       .join(' ');
     this.lines.push({ level, text, at: Date.now() });
