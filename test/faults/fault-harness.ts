@@ -1,0 +1,244 @@
+import 'reflect-metadata';
+import { expect } from '@jest/globals';
+import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
+import { Test } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
+import {
+  ENKASH_TOKEN_RENEWAL_TIMEOUT,
+  EnkashAuthError,
+  EnkashAuthModule,
+  EnkashAuthService,
+  EnkashHttpService,
+} from '../../lib/index.js';
+import type { EnkashAuthErrorCode } from '../../lib/index.js';
+import { startEnkashSimulator } from '../../lib/testing/index.js';
+import type { EnkashSimulator, EnkashSimulatorGrant } from '../../lib/testing/index.js';
+import { optionsFor, sleep } from '../support/enkash-app.js';
+import { SecretWatch, secretsOfSimulator } from '../support/secret-watch.js';
+import { SwitchableProxy } from '../support/switchable-proxy.js';
+
+/** The EnKash API path every call of the matrix goes to. */
+export const BALANCE = '/api/v0/payout-account/balance';
+
+/** `tokenRequestTimeoutMs` of the matrix: a hanging token request gives up after this long. */
+export const TOKEN_TIMEOUT_MS = 400;
+
+/** `Retry-After` of the 429 row, in seconds. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/** How long a caller may wait for an answer when the token endpoint fails at once (no hang). */
+export const PROMPT_MS = 500;
+
+/** What one call through `EnkashHttpService` came to, as its caller sees it. */
+export type CallOutcome =
+  | { ok: true; status: number; ms: number }
+  | { ok: false; error: unknown; code: string | undefined; ms: number };
+
+/** One application wired to a simulator through a switchable proxy, with every log line captured. */
+export interface FaultBed {
+  readonly simulator: EnkashSimulator;
+  readonly proxy: SwitchableProxy;
+  readonly app: TestingModule;
+  readonly auth: EnkashAuthService;
+  readonly http: EnkashHttpService;
+  readonly watch: SecretWatch;
+  /** One call to EnKash through `EnkashHttpService`; its error, if any, is kept for the secret scan. */
+  call(): Promise<CallOutcome>;
+  /** Token requests the simulator received, by grant. */
+  grants(): { password: number; refresh: number };
+  /** Simulates a suspended process: the scheduled renewal never fires. */
+  dropRenewalTimer(): void;
+  /** Closes everything and checks that no secret showed up in a log line or an error. */
+  close(): Promise<void>;
+}
+
+/** Starts a simulator, a proxy in front of it, and an app whose tokens live `lifetimeSeconds`. */
+export async function startFaultBed(lifetimeSeconds = 86_399): Promise<FaultBed> {
+  const simulator = await startEnkashSimulator({ tokenLifetimeSeconds: lifetimeSeconds });
+  const proxy = await SwitchableProxy.start(simulator.port);
+  const watch = new SecretWatch().captureConsole();
+  const app = await Test.createTestingModule({
+    imports: [
+      ScheduleModule.forRoot(),
+      EnkashAuthModule.forRoot(
+        optionsFor(simulator, {
+          baseUrl: proxy.url,
+          tokenRequestTimeoutMs: TOKEN_TIMEOUT_MS,
+          requestTimeoutMs: 5_000,
+        }),
+      ),
+    ],
+  })
+    .setLogger(watch)
+    .compile();
+  app.useLogger(watch);
+  await app.init();
+  const auth = app.get(EnkashAuthService);
+  const http = app.get(EnkashHttpService);
+  let closed = false;
+
+  return {
+    simulator,
+    proxy,
+    app,
+    auth,
+    http,
+    watch,
+    async call(): Promise<CallOutcome> {
+      const startedAt = performance.now();
+      const settled = await watch.settle(http.axiosRef.get(BALANCE));
+      const ms = performance.now() - startedAt;
+      if (settled.ok) return { ok: true, status: settled.value.status, ms };
+      const { error } = settled;
+      const code = (error as { code?: unknown }).code;
+      return { ok: false, error, code: typeof code === 'string' ? code : undefined, ms };
+    },
+    grants: () => ({
+      password: simulator.stats.passwordGrants,
+      refresh: simulator.stats.refreshGrants,
+    }),
+    dropRenewalTimer(): void {
+      app.get(SchedulerRegistry).deleteTimeout(ENKASH_TOKEN_RENEWAL_TIMEOUT);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      try {
+        await app.close();
+      } finally {
+        watch.dispose();
+        await proxy.close();
+        await simulator.close();
+      }
+      expect(watch.leaks(secretsOfSimulator(simulator))).toEqual([]);
+    },
+  };
+}
+
+/** Asserts that `outcome` is a failure with the typed {@link EnkashAuthError} of `code`, within `withinMs`. */
+export function expectAuthFailure(
+  outcome: CallOutcome,
+  code: EnkashAuthErrorCode,
+  withinMs: number,
+): void {
+  expect(outcome.ok).toBe(false);
+  if (outcome.ok) return;
+  expect(outcome.error).toBeInstanceOf(EnkashAuthError);
+  expect(outcome.code).toBe(code);
+  expect(outcome.ms).toBeLessThan(withinMs);
+}
+
+/** Asserts that the call succeeded. */
+export function expectSuccess(outcome: CallOutcome): void {
+  expect(outcome).toMatchObject({ ok: true, status: 200 });
+}
+
+/** Resolves once `condition` holds; fails the test after `timeoutMs`. */
+export async function until(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * A fault of the token endpoint that is transient: the engine backs off and tries again. `inject` makes the next
+ * token request (of `grant`, when given) fail; `heal` undoes what does not heal by itself.
+ */
+export interface TransientFault {
+  readonly name: string;
+  /** The {@link EnkashAuthError} code a caller sees. */
+  readonly code: EnkashAuthErrorCode;
+  /** The earliest the engine may try again after it, in milliseconds. */
+  readonly retryNotBeforeMs: number;
+  /** How long a caller may wait before the failure reaches it. */
+  readonly failsWithinMs: number;
+  inject(bed: FaultBed, grant?: EnkashSimulatorGrant): void;
+  /** Called once the engine has met the fault. */
+  heal(bed: FaultBed): Promise<void>;
+}
+
+const healsByItself = (): Promise<void> => Promise.resolve();
+
+/** Every transient fault of the matrix. */
+export const TRANSIENT_FAULTS: readonly TransientFault[] = [
+  {
+    name: 'connection refused',
+    code: 'network',
+    retryNotBeforeMs: 0,
+    failsWithinMs: PROMPT_MS,
+    inject: (bed) => bed.proxy.down(),
+    heal: (bed) => bed.proxy.up(),
+  },
+  {
+    name: 'a hang past tokenRequestTimeoutMs',
+    code: 'timeout',
+    retryNotBeforeMs: 0,
+    failsWithinMs: TOKEN_TIMEOUT_MS + PROMPT_MS,
+    inject: (bed, grant) => bed.simulator.injectFault({ kind: 'hang' }, { grant }),
+    heal: healsByItself,
+  },
+  {
+    name: '500',
+    code: 'server_error',
+    retryNotBeforeMs: 0,
+    failsWithinMs: PROMPT_MS,
+    inject: (bed, grant) => bed.simulator.injectFault({ kind: 'server-error' }, { grant }),
+    heal: healsByItself,
+  },
+  {
+    name: '502 with an HTML page',
+    code: 'server_error',
+    retryNotBeforeMs: 0,
+    failsWithinMs: PROMPT_MS,
+    inject: (bed, grant) => bed.simulator.injectFault({ kind: 'bad-gateway-html' }, { grant }),
+    heal: healsByItself,
+  },
+  {
+    name: '429 with Retry-After',
+    code: 'rate_limited',
+    retryNotBeforeMs: RETRY_AFTER_SECONDS * 1_000,
+    failsWithinMs: PROMPT_MS,
+    inject: (bed, grant) =>
+      bed.simulator.injectFault(
+        { kind: 'rate-limited', retryAfterSeconds: RETRY_AFTER_SECONDS },
+        { grant },
+      ),
+    heal: healsByItself,
+  },
+  {
+    name: 'malformed JSON',
+    code: 'malformed_response',
+    retryNotBeforeMs: 0,
+    failsWithinMs: PROMPT_MS,
+    inject: (bed, grant) => bed.simulator.injectFault({ kind: 'malformed-json' }, { grant }),
+    heal: healsByItself,
+  },
+  {
+    name: 'a 200 without an access token',
+    code: 'malformed_response',
+    retryNotBeforeMs: 0,
+    failsWithinMs: PROMPT_MS,
+    inject: (bed, grant) => bed.simulator.injectFault({ kind: 'no-access-token' }, { grant }),
+    heal: healsByItself,
+  },
+];
+
+/** Background retries come after 0.5–1 s of backoff (or `Retry-After`); this bounds the wait for one in a test. */
+export function retryWithinMs(fault: TransientFault): number {
+  return Math.max(fault.retryNotBeforeMs, 1_000) + TOKEN_TIMEOUT_MS + 1_500;
+}
+
+/** Milliseconds between the n-th and the (n+1)-th token request the simulator received. */
+export function gapBetweenTokenRequests(simulator: EnkashSimulator, n: number): number {
+  const requests = simulator.tokenRequests;
+  const earlier = requests[n];
+  const later = requests[n + 1];
+  if (earlier === undefined || later === undefined) return Number.NaN;
+  return later.receivedAt - earlier.receivedAt;
+}

@@ -1,0 +1,119 @@
+// Fault matrix, third column: renewal after the token expired, as after a suspended process whose renewal timer
+// never fired: the caller's call itself has to renew, with the refresh grant.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { sleep } from '../support/enkash-app.js';
+import {
+  expectAuthFailure,
+  expectSuccess,
+  PROMPT_MS,
+  retryWithinMs,
+  startFaultBed,
+  TRANSIENT_FAULTS,
+  until,
+} from './fault-harness.js';
+import type { FaultBed } from './fault-harness.js';
+
+/** Boots with 1-second tokens, fetches one, and lets it expire without the scheduled renewal. */
+async function startWithExpiredToken(): Promise<{ bed: FaultBed; expired: string }> {
+  const bed = await startFaultBed(1);
+  const expired = await bed.auth.getAccessToken();
+  bed.dropRenewalTimer();
+  await sleep(1_200);
+  expect(bed.auth.getCachedAccessToken()).toBeUndefined();
+  expect(bed.simulator.currentAccessToken).toBeUndefined();
+  return { bed, expired };
+}
+
+describe('faults while renewing a token that has already expired', () => {
+  let bed: FaultBed | undefined;
+
+  afterEach(async () => {
+    await bed?.close();
+    bed = undefined;
+  });
+
+  describe.each(TRANSIENT_FAULTS)('$name', (fault) => {
+    it('fails the call fast with a typed error, sends nothing more for a burst, then renews in the background', async () => {
+      ({ bed } = await startWithExpiredToken());
+      fault.inject(bed, 'refresh_token');
+
+      expectAuthFailure(await bed.call(), fault.code, fault.failsWithinMs);
+      const burst = await Promise.all(Array.from({ length: 10 }, () => bed!.call()));
+      for (const outcome of burst) expectAuthFailure(outcome, fault.code, PROMPT_MS);
+      expect(bed.auth.getStatus().consecutiveFailures).toBe(1);
+      expect(bed.simulator.resourceCalls).toHaveLength(0);
+      await fault.heal(bed);
+
+      await until(
+        () => bed!.auth.getCachedAccessToken() !== undefined,
+        retryWithinMs(fault),
+        'the background renewal',
+      );
+      expectSuccess(await bed.call());
+      // The refresh token is still good: no password grant beyond the first login.
+      expect(bed.grants()).toEqual({ password: 1, refresh: fault.code === 'network' ? 1 : 2 });
+    });
+  });
+
+  describe('invalid_grant on refresh', () => {
+    it('falls back to the password grant within the same call, which succeeds', async () => {
+      ({ bed } = await startWithExpiredToken());
+      bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
+
+      const outcome = await bed.call();
+      expectSuccess(outcome);
+      expect(outcome.ms).toBeLessThan(PROMPT_MS);
+      expect(bed.grants()).toEqual({ password: 2, refresh: 1 });
+      expect(bed.simulator.tokenRequests.map((request) => request.grantType)).toEqual([
+        'password',
+        'refresh_token',
+        'password',
+      ]);
+    });
+  });
+
+  describe('bad credentials', () => {
+    it('renews with the refresh grant anyway: a rotated password costs no failed login', async () => {
+      ({ bed } = await startWithExpiredToken());
+      bed.simulator.setCredentials({ password: 'rotated by an administrator' });
+
+      expectSuccess(await bed.call());
+      expect(bed.grants()).toEqual({ password: 1, refresh: 1 });
+      expect(bed.simulator.stats.failedLogins).toBe(0);
+    });
+
+    it('with the refresh token refused too: the call fails with invalid_credentials after one failed login', async () => {
+      ({ bed } = await startWithExpiredToken());
+      bed.simulator.setCredentials({ password: 'rotated by an administrator' });
+      bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
+
+      expectAuthFailure(await bed.call(), 'invalid_credentials', PROMPT_MS);
+      await sleep(1_500);
+      expectAuthFailure(await bed.call(), 'invalid_credentials', PROMPT_MS);
+
+      expect(bed.grants()).toEqual({ password: 2, refresh: 1 });
+      expect(bed.simulator.stats.failedLogins).toBe(1);
+      expect(bed.simulator.resourceCalls).toHaveLength(0);
+    });
+  });
+
+  describe('a resource 401 for a token EnKash expired early', () => {
+    it('re-acquires with the password grant within the call, which succeeds', async () => {
+      bed = await startFaultBed();
+      const early = await bed.auth.getAccessToken();
+      await sleep(1_000); // past the minimum spacing between two token requests
+      bed.simulator.expireAccessToken();
+
+      const outcome = await bed.call();
+      expectSuccess(outcome);
+      expect(outcome.ms).toBeLessThan(PROMPT_MS);
+      const current = bed.simulator.currentAccessToken;
+      expect(current).not.toBe(early);
+      expect(bed.simulator.resourceCalls.map((call) => call.authorization)).toEqual([
+        `Bearer ${early}`,
+        `Bearer ${current}`,
+      ]);
+      expect(bed.grants()).toEqual({ password: 2, refresh: 0 });
+    });
+  });
+});

@@ -1,0 +1,178 @@
+// Fault matrix, second column: the scheduled renewal, while the token held is still valid.
+// A caller keeps calling EnKash through the whole renewal: not one of its calls may fail.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { sleep } from '../support/enkash-app.js';
+import {
+  expectAuthFailure,
+  PROMPT_MS,
+  retryWithinMs,
+  startFaultBed,
+  TRANSIENT_FAULTS,
+  until,
+} from './fault-harness.js';
+import type { CallOutcome, FaultBed } from './fault-harness.js';
+
+/** A caller that calls EnKash one call after the other, 50 ms apart, until stopped. */
+function keepCalling(bed: FaultBed): { stop(): Promise<CallOutcome[]> } {
+  const outcomes: CallOutcome[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      outcomes.push(await bed.call());
+      await sleep(50);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return outcomes;
+    },
+  };
+}
+
+function expectAllSucceeded(outcomes: readonly CallOutcome[]): void {
+  expect(outcomes.length).toBeGreaterThan(10);
+  expect(outcomes.filter((outcome) => !outcome.ok)).toEqual([]);
+}
+
+/** The bearer tokens EnKash's API received, each once, in order. */
+function tokensSeen(bed: FaultBed): string[] {
+  return [...new Set(bed.simulator.resourceCalls.map((call) => call.authorization))].map(
+    (header) => header?.replace(/^Bearer /, '') ?? '',
+  );
+}
+
+describe('faults during the scheduled renewal (the token held is still valid)', () => {
+  let bed: FaultBed | undefined;
+
+  afterEach(async () => {
+    await bed?.close();
+    bed = undefined;
+  });
+
+  describe.each(TRANSIENT_FAULTS)('$name', (fault) => {
+    it('keeps every call working with the valid token, then renews with the refresh grant on the retry', async () => {
+      // Long enough for the retry (after Retry-After, for the 429) to land before the token's last moments.
+      const lifetimeSeconds = Math.max(5, 2 * (fault.retryNotBeforeMs / 1_000 + 1.5));
+      bed = await startFaultBed(lifetimeSeconds);
+      const held = await bed.auth.getAccessToken();
+      const caller = keepCalling(bed);
+      if (fault.code === 'network') {
+        await sleep((lifetimeSeconds / 2) * 1_000 - 300); // the renewal is due at half the lifetime
+        fault.inject(bed);
+      } else {
+        fault.inject(bed, 'refresh_token');
+      }
+
+      await until(
+        () => bed!.auth.getStatus().consecutiveFailures === 1,
+        (lifetimeSeconds / 2) * 1_000 + fault.failsWithinMs + 500,
+        'the failed renewal',
+      );
+      expect(bed.auth.getStatus().state).toBe('valid');
+      expect(bed.auth.getCachedAccessToken()).toBe(held);
+      await fault.heal(bed);
+      await until(
+        () => ![undefined, held].includes(bed!.auth.getCachedAccessToken()),
+        retryWithinMs(fault),
+        'the renewal retried',
+      );
+      await sleep(200);
+      const outcomes = await caller.stop();
+
+      expectAllSucceeded(outcomes);
+      const renewed = bed.auth.getCachedAccessToken();
+      expect(tokensSeen(bed)).toEqual([held, renewed]);
+      // One login, then the failed refresh grant (not received when refused) and the one that worked.
+      expect(bed.grants()).toEqual({ password: 1, refresh: fault.code === 'network' ? 1 : 2 });
+      expect(bed.auth.getStatus()).toMatchObject({ state: 'valid', consecutiveFailures: 0 });
+    });
+  });
+
+  describe('invalid_grant on refresh', () => {
+    it('falls back to one password grant, which hands back the valid token, and renews it later', async () => {
+      bed = await startFaultBed(5);
+      const held = await bed.auth.getAccessToken();
+      bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
+      const caller = keepCalling(bed);
+
+      await until(() => bed!.grants().password === 2, 3_500, 'the password grant fallback');
+      expect(bed.auth.getCachedAccessToken()).toBe(held);
+      // Its remaining life is short: it is renewed with the refresh grant at half of it.
+      await until(
+        () => ![undefined, held].includes(bed!.auth.getCachedAccessToken()),
+        2_500,
+        'the next renewal',
+      );
+      await sleep(200);
+      const outcomes = await caller.stop();
+
+      expectAllSucceeded(outcomes);
+      expect(bed.grants()).toEqual({ password: 2, refresh: 2 });
+      expect(bed.simulator.stats.failedLogins).toBe(0);
+    });
+  });
+
+  describe('bad credentials', () => {
+    it('renews anyway: the refresh grant carries no password, so a rotated password costs no failed login', async () => {
+      bed = await startFaultBed(5);
+      const held = await bed.auth.getAccessToken();
+      bed.simulator.setCredentials({ password: 'rotated by an administrator' });
+      const caller = keepCalling(bed);
+
+      await until(
+        () => ![undefined, held].includes(bed!.auth.getCachedAccessToken()),
+        3_500,
+        'the renewal',
+      );
+      const outcomes = await caller.stop();
+
+      expectAllSucceeded(outcomes);
+      expect(bed.grants()).toEqual({ password: 1, refresh: 1 });
+      expect(bed.simulator.stats.failedLogins).toBe(0);
+    });
+
+    it('with the refresh token refused too: one failed login, then the valid token serves until it expires', async () => {
+      bed = await startFaultBed(5);
+      const held = await bed.auth.getAccessToken();
+      bed.simulator.setCredentials({ password: 'rotated by an administrator' });
+      bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
+      const caller = keepCalling(bed);
+
+      await until(() => bed!.auth.getStatus().state === 'locked_out', 3_500, 'the lock-out');
+      expect(bed.auth.getCachedAccessToken()).toBe(held);
+      await sleep(1_000);
+      const outcomes = await caller.stop();
+      expectAllSucceeded(outcomes);
+
+      // Its last moments are not handed out: then calls fail at once, and nothing is sent to EnKash.
+      await until(() => bed!.auth.getCachedAccessToken() === undefined, 2_500, 'the expiry');
+      const resourceCalls = bed.simulator.resourceCalls.length;
+      expectAuthFailure(await bed.call(), 'invalid_credentials', PROMPT_MS);
+      expect(bed.simulator.resourceCalls).toHaveLength(resourceCalls);
+      expect(bed.grants()).toEqual({ password: 2, refresh: 1 });
+      expect(bed.simulator.stats.failedLogins).toBe(1);
+    });
+  });
+
+  describe('a resource 401 for a revoked token', () => {
+    it('recovers within the call that met it, and the renewal follows the new token', async () => {
+      bed = await startFaultBed(5);
+      const held = await bed.auth.getAccessToken();
+      const caller = keepCalling(bed);
+      await sleep(1_000);
+      bed.simulator.revokeAccessToken();
+
+      await until(() => bed!.grants().password === 2, 2_000, 'the re-acquisition');
+      // Past the time the first token's renewal was due: it was superseded, not sent on top.
+      await sleep(2_000);
+      const outcomes = await caller.stop();
+
+      expectAllSucceeded(outcomes);
+      const current = bed.auth.getCachedAccessToken();
+      expect(tokensSeen(bed)).toEqual([held, current]);
+      expect(bed.grants()).toEqual({ password: 2, refresh: 0 });
+    });
+  });
+});
