@@ -1,0 +1,127 @@
+// Soak: 2.5-second tokens, 20 callers calling EnKash through EnkashHttpService without pause for 21 seconds, across
+// some 17 renewals, each of which revokes the token the callers were using. Not one call may fail.
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Test } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
+import { EnkashAuthModule, EnkashAuthService, EnkashHttpService } from '../lib/index.js';
+import { startEnkashSimulator } from '../lib/testing/index.js';
+import type { EnkashSimulator } from '../lib/testing/index.js';
+import { optionsFor } from './support/enkash-app.js';
+import { SecretWatch, secretsOfSimulator } from './support/secret-watch.js';
+
+const TOKEN_LIFETIME_SECONDS = 2.5;
+const CALLERS = 20;
+const DURATION_MS = 21_000;
+/** EnKash announces whole seconds (`expires_in` 2 for a 2.5-second token). */
+const ANNOUNCED_LIFETIME_SECONDS = Math.floor(TOKEN_LIFETIME_SECONDS);
+/**
+ * Tokens shorter than twice `refreshBeforeExpirySeconds` are renewed at half their announced life, leaving the other
+ * half for retries: this many renewals fit in the run, one token request each.
+ */
+const EXPECTED_RENEWALS = Math.floor(DURATION_MS / ((ANNOUNCED_LIFETIME_SECONDS / 2) * 1_000));
+
+interface SoakFigures {
+  calls: number;
+  failures: number;
+  failureCodes: Record<string, number>;
+  passwordGrants: number;
+  refreshGrants: number;
+  tokensIssued: number;
+  resourceUnauthorized: number;
+  slowestCallMs: number;
+}
+
+describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
+  let simulator: EnkashSimulator;
+  let app: TestingModule;
+  let watch: SecretWatch;
+  let figures: SoakFigures;
+
+  beforeAll(async () => {
+    simulator = await startEnkashSimulator({ tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS });
+    watch = new SecretWatch().captureConsole();
+    app = await Test.createTestingModule({
+      imports: [ScheduleModule.forRoot(), EnkashAuthModule.forRoot(optionsFor(simulator))],
+    })
+      .setLogger(watch)
+      .compile();
+    app.useLogger(watch);
+    await app.init();
+    const http = app.get(EnkashHttpService);
+
+    const failureCodes: Record<string, number> = {};
+    let calls = 0;
+    let failures = 0;
+    let slowestCallMs = 0;
+    const stopAt = performance.now() + DURATION_MS;
+    const caller = async (): Promise<void> => {
+      while (performance.now() < stopAt) {
+        const startedAt = performance.now();
+        const outcome = await watch.settle(
+          http.axiosRef.get('/api/v0/payout-account/balance', { params: { fundSourceId: 'FS1' } }),
+        );
+        slowestCallMs = Math.max(slowestCallMs, performance.now() - startedAt);
+        calls += 1;
+        if (!outcome.ok) {
+          failures += 1;
+          const code = String((outcome.error as { code?: unknown }).code);
+          failureCodes[code] = (failureCodes[code] ?? 0) + 1;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CALLERS }, caller));
+
+    const { passwordGrants, refreshGrants, tokensIssued, resourceUnauthorized } = simulator.stats;
+    figures = {
+      calls,
+      failures,
+      failureCodes,
+      passwordGrants,
+      refreshGrants,
+      tokensIssued,
+      resourceUnauthorized,
+      slowestCallMs: Math.round(slowestCallMs),
+    };
+    process.stdout.write(
+      `soak: ${CALLERS} callers, ${DURATION_MS / 1_000} s, ${TOKEN_LIFETIME_SECONDS} s tokens: ` +
+        `${figures.calls} calls, ${figures.failures} failed ${JSON.stringify(figures.failureCodes)}, ` +
+        `token requests: ${figures.passwordGrants} password + ${figures.refreshGrants} refresh ` +
+        `(${figures.tokensIssued} tokens issued; ~${EXPECTED_RENEWALS} renewals expected at half of the ` +
+        `${ANNOUNCED_LIFETIME_SECONDS} s announced lifetime), ` +
+        `${figures.resourceUnauthorized} calls met a 401 after a renewal and were sent again, ` +
+        `slowest call ${figures.slowestCallMs} ms\n`,
+    );
+  }, DURATION_MS + 20_000);
+
+  afterAll(async () => {
+    await app?.close();
+    watch?.dispose();
+    await simulator?.close();
+  });
+
+  it('serves every call: not one failure seen by a caller', () => {
+    expect(figures.calls).toBeGreaterThan(1_000);
+    expect(figures.failureCodes).toEqual({});
+    expect(figures.failures).toBe(0);
+  });
+
+  it('makes one token request per renewal: one login, then the refresh grant only', () => {
+    expect(figures.passwordGrants).toBe(1);
+    expect(figures.refreshGrants).toBeGreaterThanOrEqual(EXPECTED_RENEWALS - 3);
+    expect(figures.refreshGrants).toBeLessThanOrEqual(EXPECTED_RENEWALS + 1);
+    expect(figures.tokensIssued).toBe(figures.passwordGrants + figures.refreshGrants);
+  });
+
+  it('keeps renewing on schedule: the token held at the end is the one EnKash holds', () => {
+    const auth = app.get(EnkashAuthService);
+    expect(auth.getCachedAccessToken()).toBe(simulator.currentAccessToken);
+    expect(auth.getStatus()).toMatchObject({ state: 'valid', consecutiveFailures: 0 });
+  });
+
+  it('never logs or throws a secret or a token', () => {
+    expect(watch.lines.length).toBeGreaterThan(EXPECTED_RENEWALS - 2);
+    expect(watch.leaks(secretsOfSimulator(simulator))).toEqual([]);
+  });
+});
