@@ -121,6 +121,153 @@ describe('enkashConfig: reading ENKASH_* variables', () => {
   });
 });
 
+const secretValues = [
+  validEnvironment.ENKASH_CLIENT_SECRET,
+  validEnvironment.ENKASH_PASSWORD,
+  validEnvironment.ENKASH_USERNAME,
+];
+const MAX_TIMEOUT = 2_147_483_647;
+const MAX_REFRESH_BEFORE_EXPIRY = 604_800;
+const numericVariables = [
+  ['ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS', MAX_REFRESH_BEFORE_EXPIRY],
+  ['ENKASH_TOKEN_TIMEOUT_MS', MAX_TIMEOUT],
+  ['ENKASH_REQUEST_TIMEOUT_MS', MAX_TIMEOUT],
+] as const;
+const requiredVariables = [
+  'ENKASH_BASE_URL',
+  'ENKASH_CLIENT_ID',
+  'ENKASH_CLIENT_SECRET',
+  'ENKASH_USERNAME',
+  'ENKASH_PASSWORD',
+] as const;
+const allVariables = [
+  ...requiredVariables,
+  ...numericVariables.map(([variable]) => variable),
+  'ENKASH_TOKEN_PATH',
+  'ENKASH_ACQUIRE_ON_STARTUP',
+];
+
+/** One bad value of one variable, and the problem the error must state about that variable. */
+const badValues: Array<[variable: string, value: string, problem: string]> = [
+  ...requiredVariables.flatMap((variable): Array<[string, string, string]> => [
+    [variable, '', 'is required (it is empty or only whitespace)'],
+    [variable, ' \t ', 'is required (it is empty or only whitespace)'],
+  ]),
+  // Secrets with stray whitespace: named, never echoed.
+  ['ENKASH_CLIENT_SECRET', ' the-client-secret', 'has leading or trailing whitespace: remove it'],
+  ['ENKASH_PASSWORD', 'Test@1234567\n', 'has leading or trailing whitespace: remove it'],
+  ['ENKASH_USERNAME', 'ops@example.com ', 'has leading or trailing whitespace: remove it'],
+  [
+    'ENKASH_CLIENT_ID',
+    'CEK1GZBO6A ',
+    'has leading or trailing whitespace ("CEK1GZBO6A "): remove it',
+  ],
+  ['ENKASH_BASE_URL', 'not a url', 'must be an absolute URL such as https://api.enkash.in'],
+  ['ENKASH_BASE_URL', 'enkash.in', 'must be an absolute URL such as https://api.enkash.in'],
+  ['ENKASH_BASE_URL', 'api.enkash.in:443', 'must be an absolute URL such as https://api.enkash.in'],
+  ['ENKASH_BASE_URL', 'https://', 'must be an absolute URL such as https://api.enkash.in'],
+  ['ENKASH_BASE_URL', 'ftp://api.enkash.in', 'must use https:// (plain http:// is allowed only'],
+  ['ENKASH_BASE_URL', 'http://api.enkash.in', 'must use https:// (plain http:// is allowed only'],
+  ['ENKASH_BASE_URL', 'http://127.0.0.1.nip.io', 'must use https://'],
+  ['ENKASH_BASE_URL', 'https://ops:Test@1234567@api.enkash.in', 'must not contain credentials'],
+  ['ENKASH_BASE_URL', 'http://ops:Test@1234567@api.enkash.in', 'must use https://'],
+  ['ENKASH_BASE_URL', 'https://api.enkash.in/?client_secret=x', 'must not contain a query string'],
+  [
+    'ENKASH_BASE_URL',
+    'https://api.enkash.in/#top',
+    'must not contain a query string or a fragment',
+  ],
+  ['ENKASH_BASE_URL', ' https://api.enkash.in', 'has leading or trailing whitespace'],
+  // Whatever stands before an "@" in an echoed base URL is masked: it could be credentials.
+  [
+    'ENKASH_BASE_URL',
+    ' https://ops:Test@1234567@api.enkash.in',
+    'has leading or trailing whitespace (" https://***@***@api.enkash.in")',
+  ],
+  ['ENKASH_BASE_URL', 'ops:Test@1234567@api.enkash.in', 'must be an absolute URL'],
+  ...numericVariables.flatMap(([variable, max]): Array<[string, string, string]> => [
+    ...['-5', '0', 'abc', '1.5', '1e3', '0x10', '+5', '30.0', '1_000', 'Infinity', '   '].map(
+      (value): [string, string, string] => [
+        variable,
+        value,
+        `must be a positive whole number no greater than ${max} (got "${value}")`,
+      ],
+    ),
+    [variable, String(max + 1), `must be a positive whole number no greater than ${max}`],
+    [variable, '9'.repeat(400), `must be a positive whole number no greater than ${max}`],
+    [variable, ' 30 ', 'has leading or trailing whitespace (" 30 "): remove it'],
+  ]),
+  ['ENKASH_ACQUIRE_ON_STARTUP', 'yes', 'must be true or false (got "yes")'],
+  ['ENKASH_ACQUIRE_ON_STARTUP', '1', 'must be true or false (got "1")'],
+  ['ENKASH_ACQUIRE_ON_STARTUP', 'TRUE', 'must be true or false (got "TRUE")'],
+  ['ENKASH_ACQUIRE_ON_STARTUP', 'true ', 'has leading or trailing whitespace ("true "): remove it'],
+  ['ENKASH_TOKEN_PATH', 'oauth/token', 'must be a path starting with "/"'],
+  ['ENKASH_TOKEN_PATH', ' /oauth/token', 'has leading or trailing whitespace'],
+];
+
+describe('enkashConfig: one bad value of one variable', () => {
+  it.each(badValues)('%s=%j is refused: %s', (variable, value, problem) => {
+    let caught: unknown;
+    try {
+      readEnkashOptionsFromEnvironment({ ...validEnvironment, [variable]: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EnkashAuthError);
+    const error = caught as EnkashAuthError;
+    expect(error).toMatchObject({ code: 'config', retryable: false });
+    expect(error.message).toContain(`${variable} ${problem}`);
+    // The one bad variable is the only one named.
+    for (const other of allVariables.filter((name) => name !== variable)) {
+      expect(error.message).not.toContain(other);
+    }
+    for (const secret of secretValues) expect(error.message).not.toContain(secret);
+  });
+
+  it.each([
+    ['ENKASH_BASE_URL', 'http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+    ['ENKASH_BASE_URL', 'http://localhost', 'http://localhost'],
+    ['ENKASH_BASE_URL', 'http://127.12.0.1:3000/', 'http://127.12.0.1:3000'],
+    ['ENKASH_BASE_URL', 'https://api.enkash.in/payouts/', 'https://api.enkash.in/payouts'],
+    ['ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS', String(MAX_REFRESH_BEFORE_EXPIRY), 604_800],
+    ['ENKASH_TOKEN_TIMEOUT_MS', String(MAX_TIMEOUT), MAX_TIMEOUT],
+    ['ENKASH_REQUEST_TIMEOUT_MS', '030', 30],
+    ['ENKASH_ACQUIRE_ON_STARTUP', 'false', false],
+  ])('accepts %s=%j', (variable, value, expected) => {
+    const resolved = readEnkashOptionsFromEnvironment({ ...validEnvironment, [variable]: value });
+    expect(Object.values(resolved)).toContainEqual(expected);
+  });
+
+  it('treats an optional variable set to an empty string as unset', () => {
+    expect(
+      readEnkashOptionsFromEnvironment({
+        ...validEnvironment,
+        ENKASH_TOKEN_PATH: '',
+        ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS: '',
+        ENKASH_TOKEN_TIMEOUT_MS: '',
+        ENKASH_REQUEST_TIMEOUT_MS: '',
+        ENKASH_ACQUIRE_ON_STARTUP: '',
+      }),
+    ).toEqual(readEnkashOptionsFromEnvironment(validEnvironment));
+  });
+
+  it('names every bad variable of one environment in one error', () => {
+    const error = configErrorFor({
+      ENKASH_BASE_URL: 'http://api.enkash.in',
+      ENKASH_PASSWORD: ' Test@1234567',
+      ENKASH_TOKEN_TIMEOUT_MS: '1e3',
+      ENKASH_ACQUIRE_ON_STARTUP: 'yes',
+    });
+    expect(error.message.match(/ENKASH_\w+/g)).toEqual([
+      'ENKASH_BASE_URL',
+      'ENKASH_PASSWORD',
+      'ENKASH_TOKEN_TIMEOUT_MS',
+      'ENKASH_ACQUIRE_ON_STARTUP',
+    ]);
+    expect(error.message).not.toContain('Test@1234567');
+  });
+});
+
 describe('forRoot options validation', () => {
   it('names the option, not the variable', () => {
     expect(() =>
@@ -133,5 +280,50 @@ describe('forRoot options validation', () => {
         refreshBeforeExpirySeconds: -1,
       }),
     ).toThrow('refreshBeforeExpirySeconds must be a positive whole number');
+  });
+
+  const validOptions = {
+    baseUrl: 'https://api.enkash.in',
+    clientId: 'id',
+    clientSecret: 'the-client-secret',
+    username: 'user',
+    password: 'Test@1234567',
+  };
+
+  it.each([
+    ['baseUrl', 'http://api.enkash.in', 'baseUrl must use https://'],
+    ['baseUrl', 42, 'baseUrl must be a string'],
+    [
+      'clientSecret',
+      'the-client-secret ',
+      'clientSecret has leading or trailing whitespace: remove it',
+    ],
+    ['password', '', 'password is required (it is empty or only whitespace)'],
+    ['refreshBeforeExpirySeconds', 0, 'refreshBeforeExpirySeconds must be a positive whole number'],
+    ['tokenRequestTimeoutMs', 1.5, 'tokenRequestTimeoutMs must be a positive whole number'],
+    ['tokenRequestTimeoutMs', Number.NaN, 'tokenRequestTimeoutMs must be a positive whole number'],
+    ['requestTimeoutMs', 2 ** 31, 'requestTimeoutMs must be a positive whole number'],
+    ['requestTimeoutMs', '1e3', 'requestTimeoutMs must be a positive whole number'],
+    ['acquireOnStartup', 'yes', 'acquireOnStartup must be true or false'],
+  ])('names the option %s=%p, never an ENKASH_* variable', (option, value, problem) => {
+    let caught: unknown;
+    try {
+      resolveEnkashAuthOptions({ ...validOptions, [option]: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EnkashAuthError);
+    const { code, message } = caught as EnkashAuthError;
+    expect(code).toBe('config');
+    expect(message).toContain(problem);
+    expect(message).not.toContain('ENKASH_');
+    expect(message).not.toContain('the-client-secret');
+    expect(message).not.toContain('Test@1234567');
+  });
+
+  it('accepts whole numbers given as digit strings, as a config service may hand them over', () => {
+    expect(
+      resolveEnkashAuthOptions({ ...validOptions, requestTimeoutMs: '45000' }).requestTimeoutMs,
+    ).toBe(45_000);
   });
 });

@@ -20,6 +20,25 @@ function isLoopback(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
+/** A value as it may be echoed in an error: whatever sits before an `@` could be credentials, and is masked. */
+function shown(text: string): string {
+  return text.replace(/[^\s/@]*@/g, '***@');
+}
+
+/** Whether a text has leading or trailing whitespace. */
+function padded(value: string): boolean {
+  return value !== value.trim();
+}
+
+/**
+ * Values are taken literally: surrounding whitespace is reported, never trimmed, whatever the setting. A stray space
+ * from a .env file would fail the login (EnKash locks the account after 3 failures), and a rule with no exceptions
+ * is the easiest to state. A secret's value is never echoed.
+ */
+function whitespaceProblem(value: string, label: string, { secret }: { secret: boolean }): string {
+  return `${label} has leading or trailing whitespace${secret ? '' : ` ("${shown(value)}")`}: remove it`;
+}
+
 function checkRequiredText(
   value: unknown,
   label: string,
@@ -38,28 +57,29 @@ function checkRequiredText(
     problems.push(`${label} is required (it is empty or only whitespace)`);
     return '';
   }
-  // A stray space from a .env file would fail the login, and EnKash locks the account after 3 failures.
-  if (value !== value.trim()) {
-    problems.push(
-      `${label} has leading or trailing whitespace${secret ? '' : ` ("${value}")`}: remove it`,
-    );
-  }
+  if (padded(value)) problems.push(whitespaceProblem(value, label, { secret }));
   return value;
 }
 
 function checkBaseUrl(value: unknown, label: string, problems: string[]): string {
   const text = checkRequiredText(value, label, problems, { secret: false }).trim();
   if (text === '') return '';
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(text);
   } catch {
-    problems.push(`${label} must be an absolute URL such as https://api.enkash.in (got "${text}")`);
+    url = undefined;
+  }
+  // `api.enkash.in:443` parses, as the scheme "api.enkash.in:" with no host: it is a missing scheme all the same.
+  if (url === undefined || url.host === '') {
+    problems.push(
+      `${label} must be an absolute URL such as https://api.enkash.in (got "${shown(text)}")`,
+    );
     return '';
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     problems.push(
-      `${label} must use https:// (plain http:// is allowed only for loopback hosts; got "${url.origin}")`,
+      `${label} must use https:// (plain http:// is allowed only for loopback hosts; got "${url.protocol}//${url.host}")`,
     );
   }
   if (url.username || url.password) {
@@ -73,11 +93,15 @@ function checkBaseUrl(value: unknown, label: string, problems: string[]): string
 
 function checkTokenPath(value: unknown, label: string, problems: string[]): string {
   if (value === undefined) return ENKASH_AUTH_DEFAULTS.tokenPath;
-  if (typeof value !== 'string' || !value.trim().startsWith('/') || /[\s?#]/.test(value.trim())) {
+  if (typeof value === 'string' && padded(value)) {
+    problems.push(whitespaceProblem(value, label, { secret: false }));
+    return ENKASH_AUTH_DEFAULTS.tokenPath;
+  }
+  if (typeof value !== 'string' || !value.startsWith('/') || /[\s?#]/.test(value)) {
     problems.push(`${label} must be a path starting with "/" such as /oauth/token`);
     return ENKASH_AUTH_DEFAULTS.tokenPath;
   }
-  return value.trim();
+  return value;
 }
 
 function checkPositiveInteger(
@@ -88,10 +112,15 @@ function checkPositiveInteger(
   problems: string[],
 ): number {
   if (value === undefined) return fallback;
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof value === 'string' && padded(value) && /^\d+$/.test(value.trim())) {
+    problems.push(whitespaceProblem(value, label, { secret: false }));
+    return fallback;
+  }
+  // Digits only: `1e3`, `0x10`, `+5` or `30.0` would be read by Number(), but are more likely mistakes than intent.
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number <= 0 || number > max) {
-    const shown = typeof value === 'string' || typeof value === 'number' ? ` (got "${value}")` : '';
-    problems.push(`${label} must be a positive whole number no greater than ${max}${shown}`);
+    const got = typeof value === 'string' || typeof value === 'number' ? ` (got "${value}")` : '';
+    problems.push(`${label} must be a positive whole number no greater than ${max}${got}`);
     return fallback;
   }
   return number;
@@ -107,7 +136,13 @@ function checkBoolean(
   if (typeof value === 'boolean') return value;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  problems.push(`${label} must be true or false`);
+  if (typeof value === 'string' && padded(value) && /^(true|false)$/.test(value.trim())) {
+    problems.push(whitespaceProblem(value, label, { secret: false }));
+    return fallback;
+  }
+  problems.push(
+    `${label} must be true or false${typeof value === 'string' ? ` (got "${shown(value)}")` : ''}`,
+  );
   return fallback;
 }
 

@@ -75,6 +75,27 @@ describe('EnkashAuthModule registration', () => {
     expect(simulator.stats.tokenRequests).toBe(0);
   });
 
+  it('refuses to boot with forRoot options that are invalid, naming each option key', async () => {
+    const booting = tokenFrom([
+      EnkashAuthModule.forRoot({
+        ...optionsFor(simulator),
+        baseUrl: simulator.url.replace('127.0.0.1', 'enkash.example'),
+        password: ` ${simulator.options.password}`,
+        requestTimeoutMs: 1.5,
+      }),
+    ]);
+    const error = await booting.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(EnkashAuthError);
+    expect(error).toMatchObject({ code: 'config', retryable: false });
+    const { message } = error as EnkashAuthError;
+    expect(message).toContain('baseUrl must use https://');
+    expect(message).toContain('password has leading or trailing whitespace: remove it');
+    expect(message).toContain('requestTimeoutMs must be a positive whole number');
+    expect(message).not.toContain('ENKASH_');
+    expect(message).not.toContain(simulator.options.password);
+    expect(simulator.stats.tokenRequests).toBe(0);
+  });
+
   it('works with forRootAsync({ imports, inject, useFactory })', async () => {
     const token = await tokenFrom([
       EnkashAuthModule.forRootAsync({
