@@ -29,12 +29,14 @@ export const retryScheduled = (
   status: number | undefined,
   delayMs: number,
   validUntil: Date | null,
+  reason: string,
 ): string =>
   `Token request (${grantLabel(grant)}) failed: ${code}${status ? ` (HTTP ${status})` : ''}; ` +
   `retrying in ${(delayMs / 1000).toFixed(1)} s; ` +
   (validUntil
     ? `the current token stays in use until ${validUntil.toISOString()}`
-    : 'no valid token is held');
+    : 'no valid token is held') +
+  `. ${reason}`;
 
 export const lockedOut = (error: { code: EnkashAuthErrorCode; message: string }): string =>
   `${error.message} Automatic token requests are stopped` +
@@ -48,6 +50,10 @@ export const tokenRefused = (): string =>
 
 export const lifetimeAssumed = (lifetimeMs: number): string =>
   `EnKash's token answer had no expires_in; assuming ${lifetimeMs / 1000} s`;
+
+export const lifetimeCapped = (lifetimeMs: number): string =>
+  `EnKash's token answer had an expires_in beyond the ${lifetimeMs / 86_400_000}-day limit; ` +
+  `using ${lifetimeMs / 1000} s`;
 
 export const refusedTokenHandedBack = (pauseMs: number): string =>
   'EnKash refused a token that its token endpoint still holds as valid: the 401 is not about the token ' +

@@ -64,6 +64,81 @@ describe('reading token answers', () => {
     });
   });
 
+  describe('an odd expires_in', () => {
+    const YEAR_MS = 365 * 24 * 3600_000;
+    /** A 200 answer whose `expires_in` (or `expiresIn`) is the given JSON text, exactly as written. */
+    const answer = (expiresInJson: string | undefined, key = 'expires_in'): string =>
+      '{"access_token":"bCFIP675fIyGKIf6CWak43LF1rI","token_type":"bearer"' +
+      (expiresInJson === undefined ? '' : `,"${key}":${expiresInJson}`) +
+      '}';
+
+    it.each([
+      ['missing', undefined, { lifetimeMs: 300_000, lifetimeAssumed: true }],
+      ['null', 'null', { lifetimeMs: 300_000, lifetimeAssumed: true }],
+      ['0 (the token manager refuses it)', '0', { lifetimeMs: 0, lifetimeAssumed: false }],
+      ['a numeric string', '"86399"', { lifetimeMs: 86_399_000, lifetimeAssumed: false }],
+      ['a padded numeric string', '" 120 "', { lifetimeMs: 120_000, lifetimeAssumed: false }],
+      ['a fraction', '86399.7', { lifetimeMs: 86_399_700, lifetimeAssumed: false }],
+      ['exactly a year', '31536000', { lifetimeMs: YEAR_MS, lifetimeAssumed: false }],
+      ['1e12 s, capped at a year', '1e12', { lifetimeMs: YEAR_MS, lifetimeCapped: true }],
+      [
+        '1e400 s (Infinity once parsed), capped',
+        '1e400',
+        { lifetimeMs: YEAR_MS, lifetimeCapped: true },
+      ],
+      ['"1e12" as a string, capped', '"1e12"', { lifetimeMs: YEAR_MS, lifetimeCapped: true }],
+    ])('reads expires_in %s', (_case, expiresIn, expected) => {
+      const tokenSet = read(200, answer(expiresIn));
+      expect(tokenSet).toMatchObject({ accessToken: 'bCFIP675fIyGKIf6CWak43LF1rI', ...expected });
+      expect('lifetimeCapped' in expected).toBe('lifetimeCapped' in tokenSet);
+    });
+
+    it.each([
+      ['-1', '-1'],
+      ['-0.5', '-0.5'],
+      ['-1e400 (-Infinity once parsed)', '-1e400'],
+      ['"abc"', '"abc"'],
+      ['an empty string', '""'],
+      ['a blank string', '"  "'],
+      ['"-5"', '"-5"'],
+      ['true', 'true'],
+      ['an array', '[3600]'],
+      ['an object', '{"seconds":3600}'],
+    ])(
+      'reports expires_in %s as a retryable malformed_response naming expires_in',
+      (_case, json) => {
+        const error = errorOf(200, answer(json));
+        expect(error).toMatchObject({ code: 'malformed_response', retryable: true, status: 200 });
+        expect(error.message).toBe(
+          'EnKash token endpoint answered HTTP 200 with an invalid expires_in (not a non-negative number)',
+        );
+      },
+    );
+
+    it.each([
+      ['0', { lifetimeMs: 0 }],
+      ['"86399"', { lifetimeMs: 86_399_000 }],
+      ['1e12', { lifetimeMs: YEAR_MS, lifetimeCapped: true }],
+    ])('reads the camelCase expiresIn %s alike', (json, expected) => {
+      expect(read(200, answer(json, 'expiresIn'))).toMatchObject(expected);
+    });
+
+    it.each(['-1', '"abc"', 'true'])('refuses the camelCase expiresIn %s alike', (json) => {
+      expect(errorOf(200, answer(json, 'expiresIn'))).toMatchObject({
+        code: 'malformed_response',
+      });
+    });
+
+    it('prefers expires_in over expiresIn, and falls back to expiresIn when expires_in is null', () => {
+      expect(read(200, { access_token: 'a', expires_in: 60, expiresIn: 120 }).lifetimeMs).toBe(
+        60_000,
+      );
+      expect(read(200, { access_token: 'a', expires_in: null, expiresIn: 120 }).lifetimeMs).toBe(
+        120_000,
+      );
+    });
+  });
+
   it.each([
     ['a body that is not JSON', '<html>oops</html>'],
     ['JSON without an access token', { token_type: 'bearer', expires_in: 100 }],

@@ -79,18 +79,28 @@ function malformed(status: number, grantType: GrantType, what: string): EnkashAu
   });
 }
 
+/**
+ * `expires_in` in seconds: a number or a numeric string. Absent or `null`: {@link ASSUMED_LIFETIME_MS}, flagged.
+ * Beyond {@link MAX_LIFETIME_MS} (up to `1e400`, which JSON reads as Infinity): capped, flagged. Negative, or not a
+ * number at all: a malformed answer. Below a second (`0` included) is the token manager's to handle.
+ */
 function lifetimeOf(
   json: JsonObject,
   status: number,
   grant: GrantType,
-): { lifetimeMs: number; assumed: boolean } {
+): { lifetimeMs: number; assumed: boolean; capped: boolean } {
   const raw = json.expires_in ?? json.expiresIn;
-  if (raw === undefined || raw === null) return { lifetimeMs: ASSUMED_LIFETIME_MS, assumed: true };
+  if (raw === undefined || raw === null) {
+    return { lifetimeMs: ASSUMED_LIFETIME_MS, assumed: true, capped: false };
+  }
   const seconds = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+  if (typeof seconds !== 'number' || Number.isNaN(seconds) || seconds < 0) {
     throw malformed(status, grant, 'an invalid expires_in (not a non-negative number)');
   }
-  return { lifetimeMs: Math.min(seconds * 1_000, MAX_LIFETIME_MS), assumed: false };
+  const lifetimeMs = seconds * 1_000;
+  return lifetimeMs > MAX_LIFETIME_MS
+    ? { lifetimeMs: MAX_LIFETIME_MS, assumed: false, capped: true }
+    : { lifetimeMs, assumed: false, capped: false };
 }
 
 /** Reads a 200 answer; accepts EnKash's snake_case and camelCase forms. */
@@ -107,13 +117,14 @@ function readTokenSet(answer: TokenAnswer, grant: GrantType): TokenSet {
   if (tokenType !== undefined && tokenType.toLowerCase() !== 'bearer') {
     throw malformed(answer.status, grant, 'a token type other than bearer');
   }
-  const { lifetimeMs, assumed } = lifetimeOf(json, answer.status, grant);
+  const { lifetimeMs, assumed, capped } = lifetimeOf(json, answer.status, grant);
   const refreshToken = nonEmptyString(json.refresh_token ?? json.refreshToken);
   const scope = nonEmptyString(json.scope);
   return {
     accessToken,
     lifetimeMs,
     lifetimeAssumed: assumed,
+    ...(capped && { lifetimeCapped: true }),
     ...(refreshToken !== undefined && { refreshToken }),
     ...(scope !== undefined && { scope }),
   };

@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import { resolveEnkashAuthOptions } from '../enkash-auth.options.js';
+import { MAX_TIMER_DELAY_MS } from './renewal-policy.js';
 import { RenewalTimer } from './renewal-timer.js';
+import { interpretTokenAnswer } from './token-answer.js';
 import type { TokenGrantClient } from './token-manager.js';
 import { TokenManager } from './token-manager.js';
 import type { TokenSet } from './token-set.js';
@@ -12,6 +14,8 @@ type Answer = TokenSet | EnkashAuthError;
 /** A token endpoint stand-in for timing tests: answers from a queue, after `latencyMs` of fake time. */
 class ScriptedGrants implements TokenGrantClient {
   readonly calls: Array<{ grant: 'password' | 'refresh_token'; refreshToken?: string }> = [];
+  /** `Date.now()` (fake time) of each call, in order. */
+  readonly sentAt: number[] = [];
   readonly answers: { password: Answer[]; refresh_token: Answer[] } = {
     password: [],
     refresh_token: [],
@@ -22,11 +26,13 @@ class ScriptedGrants implements TokenGrantClient {
 
   requestPasswordGrant(): Promise<TokenSet> {
     this.calls.push({ grant: 'password' });
+    this.sentAt.push(Date.now());
     return this.answer(this.answers.password.shift());
   }
 
   requestRefreshGrant(refreshToken: string): Promise<TokenSet> {
     this.calls.push({ grant: 'refresh_token', refreshToken });
+    this.sentAt.push(Date.now());
     return this.answer(this.answers.refresh_token.shift());
   }
 
@@ -55,6 +61,28 @@ function token(
   refreshToken = 'refresh-1',
 ): TokenSet {
   return { accessToken, refreshToken, lifetimeMs: expiresInSeconds * 1000, lifetimeAssumed: false };
+}
+
+/**
+ * What the token client makes of a 200 answer whose `expires_in` is the given JSON text (omitted when `undefined`):
+ * the token set, or the error it throws.
+ */
+function answerWithExpiresIn(expiresInJson: string | undefined, accessToken = 'odd'): Answer {
+  const body =
+    `{"access_token":"${accessToken}","token_type":"bearer","refresh_token":"refresh-odd"` +
+    (expiresInJson === undefined ? '' : `,"expires_in":${expiresInJson}`) +
+    '}';
+  try {
+    return interpretTokenAnswer(
+      { status: 200, body, retryAfter: undefined },
+      'password',
+      'https://ekpayout-uat.enkash.in/oauth/token',
+      [],
+    );
+  } catch (error) {
+    if (error instanceof EnkashAuthError) return error;
+    throw error;
+  }
 }
 
 const serverError = (): EnkashAuthError =>
@@ -509,6 +537,131 @@ describe('TokenManager timing', () => {
       'refresh_token',
       'password',
     ]);
+  });
+
+  describe('when EnKash answers an odd expires_in', () => {
+    const TEN_MINUTES_MS = 10 * 60_000;
+    const YEAR_MS = 365 * 24 * 3600_000;
+
+    /** Seconds between the starts of consecutive attempts, an attempt being a password grant. */
+    function secondsBetweenAttempts(): number[] {
+      const starts = grants.calls.flatMap((call, index) =>
+        call.grant === 'password' ? [grants.sentAt[index] ?? 0] : [],
+      );
+      return starts.slice(1).map((start, index) => (start - (starts[index] ?? 0)) / 1000);
+    }
+
+    const warnings = (): string => logger.warn.mock.calls.map(([line]) => String(line)).join('\n');
+
+    it('backs off, never storms, when every answer says expires_in 0', async () => {
+      const dying = answerWithExpiresIn('0');
+      grants.answers.password.push(...Array.from({ length: 50 }, () => dying));
+      grants.answers.refresh_token.push(...Array.from({ length: 50 }, () => dying));
+
+      const first = manager.getAccessToken();
+      await expect(first).rejects.toMatchObject({ code: 'malformed_response', retryable: true });
+      await expect(first).rejects.toThrow('expires_in below one second');
+      await advance(TEN_MINUTES_MS);
+
+      // Each attempt is the password grant and one refresh grant that could replace the dying token; then the
+      // backoff: 1, 2, 4 ... 60 s (random() = 1 gives its upper bound).
+      expect(secondsBetweenAttempts()).toEqual([
+        1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60, 60, 60,
+      ]);
+      expect(grants.calls).toHaveLength(30);
+      expect(manager.getStatus()).toMatchObject({
+        state: 'retrying',
+        expiresAt: null,
+        lastErrorCode: 'malformed_response',
+        consecutiveFailures: 15,
+      });
+      expect(warnings()).toContain('with expires_in below one second');
+    });
+
+    it.each(['-1', '-1e400', '"abc"', '""', 'true'])(
+      'backs off, never storms, when every answer says expires_in %s',
+      async (expiresIn) => {
+        const refused = answerWithExpiresIn(expiresIn);
+        grants.answers.password.push(...Array.from({ length: 50 }, () => refused));
+
+        await expect(manager.getAccessToken()).rejects.toMatchObject({
+          code: 'malformed_response',
+          message: expect.stringContaining('an invalid expires_in'),
+        });
+        await advance(TEN_MINUTES_MS);
+
+        expect(secondsBetweenAttempts()).toEqual([
+          1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60, 60, 60,
+        ]);
+        expect(grants.calls).toHaveLength(15);
+        expect(manager.getStatus().expiresAt).toBeNull();
+        expect(warnings()).toContain('an invalid expires_in (not a non-negative number)');
+      },
+    );
+
+    it('sends at most one request per 5 s when callers keep asking for a token with expires_in -1', async () => {
+      const refused = answerWithExpiresIn('-1');
+      grants.answers.password.push(...Array.from({ length: 500 }, () => refused));
+      for (let second = 0; second < TEN_MINUTES_MS / 1000; second += 1) {
+        await expect(manager.getAccessToken()).rejects.toMatchObject({
+          code: 'malformed_response',
+        });
+        await advance(1_000);
+      }
+      expect(grants.calls.length).toBeLessThanOrEqual(TEN_MINUTES_MS / 5_000 + 5);
+      expect(Math.min(...secondsBetweenAttempts().slice(4))).toBeGreaterThanOrEqual(5);
+    });
+
+    it.each(['1e12', '1e400'])(
+      "caps expires_in %s at a year: one timer, chained within setTimeout's range, never early",
+      async (expiresIn) => {
+        grants.answers.password.push(answerWithExpiresIn(expiresIn, 'long-lived'));
+        const setTimeoutSpy = jest.spyOn(globalThis, 'setTimeout');
+        const obtainedAt = Date.now();
+
+        expect(await manager.getAccessToken()).toBe('long-lived');
+        const status = manager.getStatus();
+        expect(status.expiresAt?.getTime()).toBe(obtainedAt + YEAR_MS);
+        expect(status.nextRenewalAt?.getTime()).toBe(obtainedAt + YEAR_MS - 300_000);
+        expect(warnings()).toContain(
+          "EnKash's token answer had an expires_in beyond the 365-day limit",
+        );
+
+        await advance(3_600_000);
+        expect(grants.calls).toHaveLength(1);
+        expect(manager.currentToken()).toBe('long-lived');
+        expect(jest.getTimerCount()).toBe(1);
+
+        await advance(YEAR_MS - 300_000 - 3_600_000 - 1);
+        expect(grants.calls).toHaveLength(1);
+        await advance(1);
+        expect(grants.calls).toEqual([
+          { grant: 'password' },
+          { grant: 'refresh_token', refreshToken: 'refresh-odd' },
+        ]);
+        const delays = setTimeoutSpy.mock.calls.map(([, delay]) => Number(delay ?? 0));
+        expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_DELAY_MS);
+        // Chained: a year takes 15 hops of at most 2^31−1 ms, not one overflowing timer that fires at once.
+        expect(delays.length).toBeGreaterThanOrEqual(Math.ceil(YEAR_MS / MAX_TIMER_DELAY_MS));
+        setTimeoutSpy.mockRestore();
+      },
+    );
+
+    it('assumes 5 minutes when expires_in is missing, says so, and renews at half that', async () => {
+      const unannounced = answerWithExpiresIn(undefined);
+      grants.answers.password.push(unannounced);
+      grants.answers.refresh_token.push(...Array.from({ length: 10 }, () => unannounced));
+      const obtainedAt = Date.now();
+
+      expect(await manager.getAccessToken()).toBe('odd');
+      expect(manager.getStatus().expiresAt?.getTime()).toBe(obtainedAt + 300_000);
+      expect(manager.getStatus().nextRenewalAt?.getTime()).toBe(obtainedAt + 150_000);
+      expect(warnings()).toContain("EnKash's token answer had no expires_in; assuming 300 s");
+
+      await advance(TEN_MINUTES_MS);
+      expect(grants.count('refresh_token')).toBe(4); // at 2.5, 5, 7.5 and 10 minutes
+      expect(manager.currentToken()).toBe('odd');
+    });
   });
 
   it('clears its timer and rejects callers once closed', async () => {

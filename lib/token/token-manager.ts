@@ -3,6 +3,7 @@ import { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import type { GrantType } from '../enkash-auth.messages.js';
 import {
   lifetimeAssumed,
+  lifetimeCapped,
   lockedOut,
   malformedAnswer,
   refreshRejectedFallingBack,
@@ -362,6 +363,7 @@ export class TokenManager {
     this.deps.timer.schedule(delayMs - (now - sentAtMs), () => this.renewInBackground());
     this.deps.logger.log(tokenObtained(grant, held.expiresAt, this.deps.timer.dueAt));
     if (tokenSet.lifetimeAssumed) this.deps.logger.warn(lifetimeAssumed(tokenSet.lifetimeMs));
+    if (tokenSet.lifetimeCapped) this.deps.logger.warn(lifetimeCapped(tokenSet.lifetimeMs));
     return held;
   }
 
@@ -391,7 +393,14 @@ export class TokenManager {
     this.deps.timer.schedule(delayMs, () => this.renewInBackground());
     const validUntil = this.currentToken() !== undefined ? (this.held?.expiresAt ?? null) : null;
     this.deps.logger.warn(
-      retryScheduled(error.grantType ?? grant, error.code, error.status, delayMs, validUntil),
+      retryScheduled(
+        error.grantType ?? grant,
+        error.code,
+        error.status,
+        delayMs,
+        validUntil,
+        error.message,
+      ),
     );
     return error;
   }

@@ -7,5 +7,7 @@ export interface TokenSet {
   readonly lifetimeMs: number;
   /** Whether `expires_in` was missing, so that a lifetime was assumed. */
   readonly lifetimeAssumed: boolean;
+  /** Set when `expires_in` announced more than the sanity limit, so that `lifetimeMs` is the limit instead. */
+  readonly lifetimeCapped?: true;
   readonly scope?: string;
 }
