@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freeLoopbackPort } from './support/ports.js';
+import { within } from './support/waiting.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -22,19 +23,6 @@ function unconfiguredEnvironment(port: number): NodeJS.ProcessEnv {
     ),
   );
   return { ...environment, PORT: String(port), NODE_ENV: 'test', NO_COLOR: '1' };
-}
-
-/** `promise`, or a rejection with `message` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function isRunning(pid: number): boolean {

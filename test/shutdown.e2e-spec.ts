@@ -28,6 +28,7 @@ import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator } from '../lib/testing/index.js';
 import { environmentFor, optionsFor, sleep } from './support/enkash-app.js';
 import { SecretWatch, secretsOfSimulator } from './support/secret-watch.js';
+import { until, within } from './support/waiting.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BALANCE = '/api/v0/payout-account/balance';
@@ -87,28 +88,6 @@ async function expectNoResourceAddedSince(
     await sleep(10);
   }
   expect(addedSince(before)).toEqual({});
-}
-
-/** Polls `condition` every 10 ms; fails with `what` after `ms`. */
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() >= deadline) throw new Error(`Not within ${ms} ms: ${what}`);
-    await sleep(10);
-  }
-}
-
-/** `promise`, or a rejection with `message` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** How a promise settled, and when (`Date.now()`). */
@@ -356,6 +335,26 @@ describe('closing the application', () => {
     const enkashTimeouts = (registry: SchedulerRegistry): string[] =>
       registry.getTimeouts().filter((name) => name.startsWith(ENKASH_TOKEN_RENEWAL_TIMEOUT));
 
+    /**
+     * Closes the app and checks, at once and again after `waitMs` (past what was due), that the registry holds no
+     * EnKash timeout, that EnKash received exactly `tokenRequests` token requests, and that nothing was logged or left open.
+     */
+    async function closeAndExpectNoTimeoutLeft(
+      auth: EnkashAuthService,
+      registry: SchedulerRegistry,
+      { waitMs, tokenRequests }: { waitMs: number; tokenRequests: number },
+    ): Promise<void> {
+      const { loggedSinceClose } = await close();
+
+      expect(enkashTimeouts(registry)).toEqual([]);
+      expect(auth.getStatus()).toMatchObject({ state: 'closed', nextRenewalAt: null });
+      await sleep(waitMs);
+      expect(enkashTimeouts(registry)).toEqual([]);
+      expect(simulator.stats.tokenRequests).toBe(tokenRequests);
+      expect(loggedSinceClose()).toEqual([]);
+      await expectNothingLeftAfterSimulatorCloses();
+    }
+
     it('when a renewal was scheduled', async () => {
       simulator.setTokenLifetime(2); // renewed at 1 s
       const { auth, moduleRef } = await boot({}, [ScheduleModule.forRoot()]);
@@ -363,15 +362,8 @@ describe('closing the application', () => {
       await auth.getAccessToken();
       expect(enkashTimeouts(registry)).toEqual([ENKASH_TOKEN_RENEWAL_TIMEOUT]);
 
-      const { loggedSinceClose } = await close();
-
-      expect(enkashTimeouts(registry)).toEqual([]);
-      expect(auth.getStatus()).toMatchObject({ state: 'closed', nextRenewalAt: null });
-      await sleep(1_300); // past the renewal
-      expect(enkashTimeouts(registry)).toEqual([]);
-      expect(simulator.stats.tokenRequests).toBe(1);
-      expect(loggedSinceClose()).toEqual([]);
-      await expectNothingLeftAfterSimulatorCloses();
+      // Past the renewal.
+      await closeAndExpectNoTimeoutLeft(auth, registry, { waitMs: 1_300, tokenRequests: 1 });
     });
 
     it('when a retry was scheduled', async () => {
@@ -382,15 +374,8 @@ describe('closing the application', () => {
       expect(auth.getStatus().state).toBe('retrying');
       expect(enkashTimeouts(registry)).toEqual([ENKASH_TOKEN_RENEWAL_TIMEOUT]);
 
-      const { loggedSinceClose } = await close();
-
-      expect(enkashTimeouts(registry)).toEqual([]);
-      expect(auth.getStatus()).toMatchObject({ state: 'closed', nextRenewalAt: null });
-      await sleep(1_300); // past the retry
-      expect(enkashTimeouts(registry)).toEqual([]);
-      expect(simulator.stats.tokenRequests).toBe(1);
-      expect(loggedSinceClose()).toEqual([]);
-      await expectNothingLeftAfterSimulatorCloses();
+      // Past the retry.
+      await closeAndExpectNoTimeoutLeft(auth, registry, { waitMs: 1_300, tokenRequests: 1 });
     });
 
     it('when a renewal was under way', async () => {
@@ -401,15 +386,8 @@ describe('closing the application', () => {
       await auth.getAccessToken();
       await until(() => simulator.stats.refreshGrants === 1, 2_000, 'the refresh grant is sent');
 
-      const { loggedSinceClose } = await close();
-
-      expect(enkashTimeouts(registry)).toEqual([]);
-      expect(auth.getStatus()).toMatchObject({ state: 'closed', nextRenewalAt: null });
-      await sleep(1_000); // past the delayed answer, which would have scheduled the next renewal
-      expect(enkashTimeouts(registry)).toEqual([]);
-      expect(simulator.stats.tokenRequests).toBe(2);
-      expect(loggedSinceClose()).toEqual([]);
-      await expectNothingLeftAfterSimulatorCloses();
+      // Past the delayed answer, which would have scheduled the next renewal.
+      await closeAndExpectNoTimeoutLeft(auth, registry, { waitMs: 1_000, tokenRequests: 2 });
     });
   });
 });

@@ -1,48 +1,31 @@
 // Fault matrix, first column: the first token acquisition at a cold start (no token held yet).
 // Each cell: what the caller sees and how fast, how many token requests reached EnKash, and what follows.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { sleep } from '../support/enkash-app.js';
 import {
+  closeFaultBedsAfterEach,
   expectAuthFailure,
+  expectBurstSparesEnkash,
   expectSuccess,
   gapBetweenTokenRequests,
+  healAndAwaitRetry,
   PROMPT_MS,
-  retryWithinMs,
   startFaultBed,
   TRANSIENT_FAULTS,
-  until,
 } from './fault-harness.js';
-import type { FaultBed } from './fault-harness.js';
 
 describe('faults at a cold start (first token acquisition)', () => {
-  let bed: FaultBed | undefined;
-
-  afterEach(async () => {
-    await bed?.close();
-    bed = undefined;
-  });
+  closeFaultBedsAfterEach();
 
   describe.each(TRANSIENT_FAULTS)('$name', (fault) => {
     it('fails the first call fast with a typed error, spares EnKash a burst, then retries once in the background', async () => {
-      bed = await startFaultBed();
+      const bed = await startFaultBed();
       fault.inject(bed, 'password');
 
       const first = await bed.call();
       expectAuthFailure(first, fault.code, fault.failsWithinMs);
-      const failuresBefore = bed.auth.getStatus().consecutiveFailures;
-      expect(failuresBefore).toBe(1);
-
-      // A burst of callers right after the failure gets the same answer without a token request of its own.
-      const burst = await Promise.all(Array.from({ length: 10 }, () => bed!.call()));
-      for (const outcome of burst) expectAuthFailure(outcome, fault.code, PROMPT_MS);
-      expect(bed.auth.getStatus().consecutiveFailures).toBe(1);
-      await fault.heal(bed);
-
-      await until(
-        () => bed!.auth.getCachedAccessToken() !== undefined,
-        retryWithinMs(fault),
-        'the background retry',
-      );
+      await expectBurstSparesEnkash(bed, fault.code);
+      await healAndAwaitRetry(bed, fault);
       expectSuccess(await bed.call());
       // The failed request (not received when refused) and the retry: two password grants, no refresh grant.
       const received = fault.code === 'network' ? 1 : 2;
@@ -59,7 +42,7 @@ describe('faults at a cold start (first token acquisition)', () => {
 
   describe('invalid_grant on refresh', () => {
     it('never meets it: a cold start uses the password grant only', async () => {
-      bed = await startFaultBed();
+      const bed = await startFaultBed();
       bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
 
       const outcome = await bed.call();
@@ -71,12 +54,12 @@ describe('faults at a cold start (first token acquisition)', () => {
 
   describe('bad credentials', () => {
     it('fails with invalid_credentials after exactly one login attempt, and never tries again on its own', async () => {
-      bed = await startFaultBed();
+      const bed = await startFaultBed();
       bed.simulator.setCredentials({ password: 'rotated by an administrator' });
 
       const first = await bed.call();
       expectAuthFailure(first, 'invalid_credentials', PROMPT_MS);
-      const later = await Promise.all(Array.from({ length: 5 }, () => bed!.call()));
+      const later = await Promise.all(Array.from({ length: 5 }, () => bed.call()));
       for (const outcome of later) expectAuthFailure(outcome, 'invalid_credentials', PROMPT_MS);
       await sleep(1_500); // longer than any backoff's first step
 
@@ -96,7 +79,7 @@ describe('faults at a cold start (first token acquisition)', () => {
 
   describe('a resource 401 for a revoked token', () => {
     it('re-acquires once with the password grant and the first call succeeds', async () => {
-      bed = await startFaultBed();
+      const bed = await startFaultBed();
       const revoked = await bed.auth.getAccessToken();
       bed.simulator.revokeAccessToken();
 

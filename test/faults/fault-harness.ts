@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { expect } from '@jest/globals';
+import { afterEach, expect } from '@jest/globals';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
 import type { TestingModule } from '@nestjs/testing';
@@ -13,9 +13,12 @@ import {
 import type { EnkashAuthErrorCode } from '../../lib/index.js';
 import { startEnkashSimulator } from '../../lib/testing/index.js';
 import type { EnkashSimulator, EnkashSimulatorGrant } from '../../lib/testing/index.js';
-import { optionsFor, sleep } from '../support/enkash-app.js';
+import { optionsFor } from '../support/enkash-app.js';
 import { SecretWatch, secretsOfSimulator } from '../support/secret-watch.js';
 import { SwitchableProxy } from '../support/switchable-proxy.js';
+import { until } from '../support/waiting.js';
+
+export { until };
 
 /** The EnKash API path every call of the matrix goes to. */
 export const BALANCE = '/api/v0/payout-account/balance';
@@ -52,7 +55,22 @@ export interface FaultBed {
   close(): Promise<void>;
 }
 
-/** Starts a simulator, a proxy in front of it, and an app whose tokens live `lifetimeSeconds`. */
+/** The beds started and not closed yet. */
+const openBeds = new Set<FaultBed>();
+
+/** Closes, after each test of the enclosing block, every bed it started, and checks them for leaked secrets. */
+export function closeFaultBedsAfterEach(): void {
+  afterEach(async () => {
+    const beds = [...openBeds];
+    openBeds.clear();
+    for (const bed of beds) await bed.close();
+  });
+}
+
+/**
+ * Starts a simulator, a proxy in front of it, and an app whose tokens live `lifetimeSeconds`; closed by
+ * {@link closeFaultBedsAfterEach}.
+ */
 export async function startFaultBed(lifetimeSeconds = 86_399): Promise<FaultBed> {
   const simulator = await startEnkashSimulator({ tokenLifetimeSeconds: lifetimeSeconds });
   const proxy = await SwitchableProxy.start(simulator.port);
@@ -77,7 +95,7 @@ export async function startFaultBed(lifetimeSeconds = 86_399): Promise<FaultBed>
   const http = app.get(EnkashHttpService);
   let closed = false;
 
-  return {
+  const bed: FaultBed = {
     simulator,
     proxy,
     app,
@@ -113,6 +131,8 @@ export async function startFaultBed(lifetimeSeconds = 86_399): Promise<FaultBed>
       expect(watch.leaks(secretsOfSimulator(simulator))).toEqual([]);
     },
   };
+  openBeds.add(bed);
+  return bed;
 }
 
 /** Asserts that `outcome` is a failure with the typed {@link EnkashAuthError} of `code`, within `withinMs`. */
@@ -128,22 +148,32 @@ export function expectAuthFailure(
   expect(outcome.ms).toBeLessThan(withinMs);
 }
 
+/**
+ * A burst of 10 callers right after a failed token request: each gets the same typed error at once, and EnKash hears
+ * of none of them.
+ */
+export async function expectBurstSparesEnkash(
+  bed: FaultBed,
+  code: EnkashAuthErrorCode,
+): Promise<void> {
+  const burst = await Promise.all(Array.from({ length: 10 }, () => bed.call()));
+  for (const outcome of burst) expectAuthFailure(outcome, code, PROMPT_MS);
+  expect(bed.auth.getStatus().consecutiveFailures).toBe(1);
+}
+
+/** Undoes `fault` and waits for the background retry to bring a token. */
+export async function healAndAwaitRetry(bed: FaultBed, fault: TransientFault): Promise<void> {
+  await fault.heal(bed);
+  await until(
+    () => bed.auth.getCachedAccessToken() !== undefined,
+    retryWithinMs(fault),
+    'the background retry',
+  );
+}
+
 /** Asserts that the call succeeded. */
 export function expectSuccess(outcome: CallOutcome): void {
   expect(outcome).toMatchObject({ ok: true, status: 200 });
-}
-
-/** Resolves once `condition` holds; fails the test after `timeoutMs`. */
-export async function until(
-  condition: () => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await sleep(10);
-  }
 }
 
 /**

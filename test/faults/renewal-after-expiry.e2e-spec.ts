@@ -1,15 +1,16 @@
 // Fault matrix, third column: renewal after the token expired, as after a suspended process whose renewal timer
 // never fired: the caller's call itself has to renew, with the refresh grant.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { sleep } from '../support/enkash-app.js';
 import {
+  closeFaultBedsAfterEach,
   expectAuthFailure,
+  expectBurstSparesEnkash,
   expectSuccess,
+  healAndAwaitRetry,
   PROMPT_MS,
-  retryWithinMs,
   startFaultBed,
   TRANSIENT_FAULTS,
-  until,
 } from './fault-harness.js';
 import type { FaultBed } from './fault-harness.js';
 
@@ -25,30 +26,17 @@ async function startWithExpiredToken(): Promise<{ bed: FaultBed; expired: string
 }
 
 describe('faults while renewing a token that has already expired', () => {
-  let bed: FaultBed | undefined;
-
-  afterEach(async () => {
-    await bed?.close();
-    bed = undefined;
-  });
+  closeFaultBedsAfterEach();
 
   describe.each(TRANSIENT_FAULTS)('$name', (fault) => {
     it('fails the call fast with a typed error, sends nothing more for a burst, then renews in the background', async () => {
-      ({ bed } = await startWithExpiredToken());
+      const { bed } = await startWithExpiredToken();
       fault.inject(bed, 'refresh_token');
 
       expectAuthFailure(await bed.call(), fault.code, fault.failsWithinMs);
-      const burst = await Promise.all(Array.from({ length: 10 }, () => bed!.call()));
-      for (const outcome of burst) expectAuthFailure(outcome, fault.code, PROMPT_MS);
-      expect(bed.auth.getStatus().consecutiveFailures).toBe(1);
+      await expectBurstSparesEnkash(bed, fault.code);
       expect(bed.simulator.resourceCalls).toHaveLength(0);
-      await fault.heal(bed);
-
-      await until(
-        () => bed!.auth.getCachedAccessToken() !== undefined,
-        retryWithinMs(fault),
-        'the background renewal',
-      );
+      await healAndAwaitRetry(bed, fault);
       expectSuccess(await bed.call());
       // The refresh token is still good: no password grant beyond the first login.
       expect(bed.grants()).toEqual({ password: 1, refresh: fault.code === 'network' ? 1 : 2 });
@@ -57,7 +45,7 @@ describe('faults while renewing a token that has already expired', () => {
 
   describe('invalid_grant on refresh', () => {
     it('falls back to the password grant within the same call, which succeeds', async () => {
-      ({ bed } = await startWithExpiredToken());
+      const { bed } = await startWithExpiredToken();
       bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
 
       const outcome = await bed.call();
@@ -74,7 +62,7 @@ describe('faults while renewing a token that has already expired', () => {
 
   describe('bad credentials', () => {
     it('renews with the refresh grant anyway: a rotated password costs no failed login', async () => {
-      ({ bed } = await startWithExpiredToken());
+      const { bed } = await startWithExpiredToken();
       bed.simulator.setCredentials({ password: 'rotated by an administrator' });
 
       expectSuccess(await bed.call());
@@ -83,7 +71,7 @@ describe('faults while renewing a token that has already expired', () => {
     });
 
     it('with the refresh token refused too: the call fails with invalid_credentials after one failed login', async () => {
-      ({ bed } = await startWithExpiredToken());
+      const { bed } = await startWithExpiredToken();
       bed.simulator.setCredentials({ password: 'rotated by an administrator' });
       bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
 
@@ -99,7 +87,7 @@ describe('faults while renewing a token that has already expired', () => {
 
   describe('a resource 401 for a token EnKash expired early', () => {
     it('re-acquires with the password grant within the call, which succeeds', async () => {
-      bed = await startFaultBed();
+      const bed = await startFaultBed();
       const early = await bed.auth.getAccessToken();
       await sleep(1_000); // past the minimum spacing between two token requests
       bed.simulator.expireAccessToken();

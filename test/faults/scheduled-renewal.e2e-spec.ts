@@ -1,8 +1,9 @@
 // Fault matrix, second column: the scheduled renewal, while the token held is still valid.
 // A caller keeps calling EnKash through the whole renewal: not one of its calls may fail.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { sleep } from '../support/enkash-app.js';
 import {
+  closeFaultBedsAfterEach,
   expectAuthFailure,
   PROMPT_MS,
   retryWithinMs,
@@ -44,18 +45,13 @@ function tokensSeen(bed: FaultBed): string[] {
 }
 
 describe('faults during the scheduled renewal (the token held is still valid)', () => {
-  let bed: FaultBed | undefined;
-
-  afterEach(async () => {
-    await bed?.close();
-    bed = undefined;
-  });
+  closeFaultBedsAfterEach();
 
   describe.each(TRANSIENT_FAULTS)('$name', (fault) => {
     it('keeps every call working with the valid token, then renews with the refresh grant on the retry', async () => {
       // Long enough for the retry (after Retry-After, for the 429) to land before the token's last moments.
       const lifetimeSeconds = Math.max(5, 2 * (fault.retryNotBeforeMs / 1_000 + 1.5));
-      bed = await startFaultBed(lifetimeSeconds);
+      const bed = await startFaultBed(lifetimeSeconds);
       const held = await bed.auth.getAccessToken();
       const caller = keepCalling(bed);
       if (fault.code === 'network') {
@@ -66,7 +62,7 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
       }
 
       await until(
-        () => bed!.auth.getStatus().consecutiveFailures === 1,
+        () => bed.auth.getStatus().consecutiveFailures === 1,
         (lifetimeSeconds / 2) * 1_000 + fault.failsWithinMs + 500,
         'the failed renewal',
       );
@@ -74,7 +70,7 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
       expect(bed.auth.getCachedAccessToken()).toBe(held);
       await fault.heal(bed);
       await until(
-        () => ![undefined, held].includes(bed!.auth.getCachedAccessToken()),
+        () => ![undefined, held].includes(bed.auth.getCachedAccessToken()),
         retryWithinMs(fault),
         'the renewal retried',
       );
@@ -92,16 +88,16 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
 
   describe('invalid_grant on refresh', () => {
     it('falls back to one password grant, which hands back the valid token, and renews it later', async () => {
-      bed = await startFaultBed(5);
+      const bed = await startFaultBed(5);
       const held = await bed.auth.getAccessToken();
       bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
       const caller = keepCalling(bed);
 
-      await until(() => bed!.grants().password === 2, 3_500, 'the password grant fallback');
+      await until(() => bed.grants().password === 2, 3_500, 'the password grant fallback');
       expect(bed.auth.getCachedAccessToken()).toBe(held);
       // Its remaining life is short: it is renewed with the refresh grant at half of it.
       await until(
-        () => ![undefined, held].includes(bed!.auth.getCachedAccessToken()),
+        () => ![undefined, held].includes(bed.auth.getCachedAccessToken()),
         2_500,
         'the next renewal',
       );
@@ -116,13 +112,13 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
 
   describe('bad credentials', () => {
     it('renews anyway: the refresh grant carries no password, so a rotated password costs no failed login', async () => {
-      bed = await startFaultBed(5);
+      const bed = await startFaultBed(5);
       const held = await bed.auth.getAccessToken();
       bed.simulator.setCredentials({ password: 'rotated by an administrator' });
       const caller = keepCalling(bed);
 
       await until(
-        () => ![undefined, held].includes(bed!.auth.getCachedAccessToken()),
+        () => ![undefined, held].includes(bed.auth.getCachedAccessToken()),
         3_500,
         'the renewal',
       );
@@ -134,20 +130,20 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
     });
 
     it('with the refresh token refused too: one failed login, then the valid token serves until it expires', async () => {
-      bed = await startFaultBed(5);
+      const bed = await startFaultBed(5);
       const held = await bed.auth.getAccessToken();
       bed.simulator.setCredentials({ password: 'rotated by an administrator' });
       bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
       const caller = keepCalling(bed);
 
-      await until(() => bed!.auth.getStatus().state === 'locked_out', 3_500, 'the lock-out');
+      await until(() => bed.auth.getStatus().state === 'locked_out', 3_500, 'the lock-out');
       expect(bed.auth.getCachedAccessToken()).toBe(held);
       await sleep(1_000);
       const outcomes = await caller.stop();
       expectAllSucceeded(outcomes);
 
       // Its last moments are not handed out: then calls fail at once, and nothing is sent to EnKash.
-      await until(() => bed!.auth.getCachedAccessToken() === undefined, 2_500, 'the expiry');
+      await until(() => bed.auth.getCachedAccessToken() === undefined, 2_500, 'the expiry');
       const resourceCalls = bed.simulator.resourceCalls.length;
       expectAuthFailure(await bed.call(), 'invalid_credentials', PROMPT_MS);
       expect(bed.simulator.resourceCalls).toHaveLength(resourceCalls);
@@ -158,13 +154,13 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
 
   describe('a resource 401 for a revoked token', () => {
     it('recovers within the call that met it, and the renewal follows the new token', async () => {
-      bed = await startFaultBed(5);
+      const bed = await startFaultBed(5);
       const held = await bed.auth.getAccessToken();
       const caller = keepCalling(bed);
       await sleep(1_000);
       bed.simulator.revokeAccessToken();
 
-      await until(() => bed!.grants().password === 2, 2_000, 'the re-acquisition');
+      await until(() => bed.grants().password === 2, 2_000, 'the re-acquisition');
       // Past the time the first token's renewal was due: it was superseded, not sent on top.
       await sleep(2_000);
       const outcomes = await caller.stop();

@@ -1,15 +1,16 @@
 // Fault matrix, fourth column: recovery from a resource 401. EnKash revoked the token held; the call that meets the
 // 401 re-acquires one with the password grant, and that token request is the one that fails.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { sleep } from '../support/enkash-app.js';
 import {
+  closeFaultBedsAfterEach,
   expectAuthFailure,
+  expectBurstSparesEnkash,
   expectSuccess,
+  healAndAwaitRetry,
   PROMPT_MS,
-  retryWithinMs,
   startFaultBed,
   TRANSIENT_FAULTS,
-  until,
 } from './fault-harness.js';
 import type { FaultBed } from './fault-harness.js';
 
@@ -24,17 +25,11 @@ async function startWithRevokedToken(): Promise<{ bed: FaultBed; revoked: string
 }
 
 describe('faults while recovering from a resource 401', () => {
-  let bed: FaultBed | undefined;
-
-  afterEach(async () => {
-    await bed?.close();
-    bed = undefined;
-  });
+  closeFaultBedsAfterEach();
 
   describe.each(TRANSIENT_FAULTS)('$name', (fault) => {
     it('fails the call with a typed error after one attempt, sends nothing for a burst, then recovers in the background', async () => {
-      let revoked: string;
-      ({ bed, revoked } = await startWithRevokedToken());
+      const { bed, revoked } = await startWithRevokedToken();
       fault.inject(bed, 'password');
 
       expectAuthFailure(await bed.call(), fault.code, fault.failsWithinMs);
@@ -43,16 +38,9 @@ describe('faults while recovering from a resource 401', () => {
         `Bearer ${revoked}`,
         `Bearer ${revoked}`,
       ]);
-      const burst = await Promise.all(Array.from({ length: 10 }, () => bed!.call()));
-      for (const outcome of burst) expectAuthFailure(outcome, fault.code, PROMPT_MS);
+      await expectBurstSparesEnkash(bed, fault.code);
       expect(bed.simulator.resourceCalls).toHaveLength(2);
-      await fault.heal(bed);
-
-      await until(
-        () => bed!.auth.getCachedAccessToken() !== undefined,
-        retryWithinMs(fault),
-        'the background recovery',
-      );
+      await healAndAwaitRetry(bed, fault);
       expectSuccess(await bed.call());
       expect(bed.auth.getCachedAccessToken()).not.toBe(revoked);
       expect(bed.grants()).toEqual({ password: fault.code === 'network' ? 2 : 3, refresh: 0 });
@@ -61,7 +49,7 @@ describe('faults while recovering from a resource 401', () => {
 
   describe('invalid_grant on refresh', () => {
     it('never meets it: recovery uses the password grant, and the call succeeds', async () => {
-      ({ bed } = await startWithRevokedToken());
+      const { bed } = await startWithRevokedToken();
       bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
 
       const outcome = await bed.call();
@@ -73,11 +61,11 @@ describe('faults while recovering from a resource 401', () => {
 
   describe('bad credentials', () => {
     it('fails with invalid_credentials after exactly one failed login, and then sends nothing at all', async () => {
-      ({ bed } = await startWithRevokedToken());
+      const { bed } = await startWithRevokedToken();
       bed.simulator.setCredentials({ password: 'rotated by an administrator' });
 
       expectAuthFailure(await bed.call(), 'invalid_credentials', PROMPT_MS);
-      const later = await Promise.all(Array.from({ length: 5 }, () => bed!.call()));
+      const later = await Promise.all(Array.from({ length: 5 }, () => bed.call()));
       for (const outcome of later) expectAuthFailure(outcome, 'invalid_credentials', PROMPT_MS);
       await sleep(1_500);
 
@@ -90,10 +78,9 @@ describe('faults while recovering from a resource 401', () => {
 
   describe('a resource 401 for a revoked token', () => {
     it('recovers 50 concurrent calls that all met the 401 with one token request', async () => {
-      let revoked: string;
-      ({ bed, revoked } = await startWithRevokedToken());
+      const { bed, revoked } = await startWithRevokedToken();
 
-      const outcomes = await Promise.all(Array.from({ length: 50 }, () => bed!.call()));
+      const outcomes = await Promise.all(Array.from({ length: 50 }, () => bed.call()));
       for (const outcome of outcomes) expectSuccess(outcome);
 
       expect(bed.grants()).toEqual({ password: 2, refresh: 0 });

@@ -55,5 +55,4 @@ export function secretsOf(simulator: EnkashSimulator): string[] {
   return [clientSecret, password, encodeURIComponent(password), basic];
 }
 
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from './waiting.js';
