@@ -162,6 +162,27 @@ describe('closing the application', () => {
     return watch.settle(promise).then((result) => ({ ...result, at: Date.now() }));
   }
 
+  /**
+   * Closes the app while a `getAccessToken()` caller and an `EnkashHttpService` call wait: close is prompt, and both
+   * are rejected at once with typed errors. Returns what was logged from the moment close began.
+   */
+  async function closeWhileWaiting(
+    token: Promise<SettledAt>,
+    call: Promise<SettledAt>,
+  ): Promise<() => string[]> {
+    const { closedAt, tookMs, loggedSinceClose } = await close();
+
+    expect(tookMs).toBeLessThan(PROMPT_MS);
+    const [tokenOutcome, callOutcome] = await within(
+      Promise.all([token, call]),
+      PROMPT_MS,
+      'a caller still waits after close',
+    );
+    expectClosedEngine(tokenOutcome, closedAt);
+    expectCanceledCall(callOutcome, closedAt);
+    return loggedSinceClose;
+  }
+
   /** A caller of getAccessToken() was rejected promptly by the closing engine. */
   function expectClosedEngine(outcome: SettledAt, closedAt: number): void {
     expect(outcome.ok).toBe(false);
@@ -199,16 +220,7 @@ describe('closing the application', () => {
     // The hung connection is there to be seen, at both ends.
     expect(addedSince(resourcesWithSimulator)).toMatchObject({ TCPSocketWrap: 2 });
 
-    const { closedAt, tookMs, loggedSinceClose } = await close();
-
-    expect(tookMs).toBeLessThan(PROMPT_MS);
-    const [tokenOutcome, callOutcome] = await within(
-      Promise.all([token, call]),
-      PROMPT_MS,
-      'a caller still waits after close',
-    );
-    expectClosedEngine(tokenOutcome, closedAt);
-    expectCanceledCall(callOutcome, closedAt);
+    const loggedSinceClose = await closeWhileWaiting(token, call);
 
     // The client closed the hung socket (the simulator, still listening, closes its end in turn).
     await expectNoResourceAddedSince(resourcesWithSimulator);
@@ -257,16 +269,7 @@ describe('closing the application', () => {
     await sleep(20);
     expect(simulator.stats.tokenRequests).toBe(1);
 
-    const { closedAt, tookMs, loggedSinceClose } = await close();
-
-    expect(tookMs).toBeLessThan(PROMPT_MS);
-    const [tokenOutcome, callOutcome] = await within(
-      Promise.all([token, call]),
-      PROMPT_MS,
-      'a caller still waits after close',
-    );
-    expectClosedEngine(tokenOutcome, closedAt);
-    expectCanceledCall(callOutcome, closedAt);
+    const loggedSinceClose = await closeWhileWaiting(token, call);
     // The pause's timer is cleared, not left to run out.
     await expectNoResourceAddedSince(resourcesWithSimulator);
     await sleep(1_300); // past the end of the pause
@@ -289,16 +292,7 @@ describe('closing the application', () => {
     const call = settleTimed(firstValueFrom(http.get(BALANCE)));
     await sleep(20);
 
-    const { closedAt, tookMs, loggedSinceClose } = await close();
-
-    expect(tookMs).toBeLessThan(PROMPT_MS);
-    const [tokenOutcome, callOutcome] = await within(
-      Promise.all([token, call]),
-      PROMPT_MS,
-      'a caller still waits after close',
-    );
-    expectClosedEngine(tokenOutcome, closedAt);
-    expectCanceledCall(callOutcome, closedAt);
+    const loggedSinceClose = await closeWhileWaiting(token, call);
     // The client closed the hung socket (the simulator closes its end in turn) and left no timer running.
     await expectNoResourceAddedSince(resourcesWithSimulator);
     await sleep(1_600); // past tokenRequestTimeoutMs and the token's expiry
