@@ -178,11 +178,16 @@ const badValues: Array<[variable: string, value: string, problem: string]> = [
     'must not contain a query string or a fragment',
   ],
   ['ENKASH_BASE_URL', ' https://api.enkash.in', 'has leading or trailing whitespace'],
-  // Whatever stands before an "@" in an echoed base URL is masked: it could be credentials.
+  // Whatever stands between the scheme and the last "@" of an echoed base URL is masked: it could be credentials.
   [
     'ENKASH_BASE_URL',
     ' https://ops:Test@1234567@api.enkash.in',
-    'has leading or trailing whitespace (" https://***@***@api.enkash.in")',
+    'has leading or trailing whitespace (" https://***@api.enkash.in")',
+  ],
+  [
+    'ENKASH_BASE_URL',
+    ' https://ops:pa/ss@api.enkash.in',
+    'has leading or trailing whitespace (" https://***@api.enkash.in")',
   ],
   ['ENKASH_BASE_URL', 'ops:Test@1234567@api.enkash.in', 'must be an absolute URL'],
   ...numericVariables.flatMap(([variable, max]): Array<[string, string, string]> => [

@@ -20,9 +20,16 @@ function isLoopback(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
-/** A value as it may be echoed in an error: whatever sits before an `@` could be credentials, and is masked. */
+/**
+ * A value as it may be echoed in an error: whatever sits between the scheme (or the start) and the last `@` could be
+ * credentials, `/` and `@` included, and is masked.
+ */
 function shown(text: string): string {
-  return text.replace(/[^\s/@]*@/g, '***@');
+  const at = text.lastIndexOf('@');
+  if (at < 0) return text;
+  const scheme = text.indexOf('//');
+  const from = scheme >= 0 && scheme < at ? scheme + 2 : 0;
+  return `${text.slice(0, from)}***${text.slice(at)}`;
 }
 
 /** Whether a text has leading or trailing whitespace. */
