@@ -106,13 +106,14 @@ describe('closing the application', () => {
     resourcesBefore = liveResources();
     simulator = await startEnkashSimulator();
     resourcesWithSimulator = liveResources();
-    watch = new SecretWatch();
+    watch = new SecretWatch().captureConsole();
   });
 
   afterEach(async () => {
     await app?.close();
     app = undefined;
     await simulator.close();
+    watch.dispose();
     expect(watch.leaks(secretsOfSimulator(simulator))).toEqual([]);
   });
 

@@ -154,14 +154,16 @@ export function describeError(error: unknown): string {
 }
 
 /**
- * What must never leak for an app talking to `simulator`: the client secret, the password (raw, URL-encoded and
- * form-encoded), the `Basic` header value, and every access and refresh token the simulator has handed out so far.
+ * What must never leak for an app talking to `simulator`: the client secret, the username, the password (raw,
+ * URL-encoded and form-encoded), the `Basic` header value, and every access and refresh token the simulator has
+ * handed out so far.
  */
 export function secretsOfSimulator(simulator: EnkashSimulator): NamedSecret[] {
-  const { clientId, clientSecret, password } = simulator.options;
+  const { clientId, clientSecret, username, password } = simulator.options;
   const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
   return [
     { name: 'client secret', value: clientSecret },
+    { name: 'username', value: username },
     { name: 'password', value: password },
     { name: 'URL-encoded password', value: encodeURIComponent(password) },
     {
