@@ -55,6 +55,31 @@ export interface FaultBed {
   close(): Promise<void>;
 }
 
+/** Boots the app, pointed at the proxy, every log line going to `watch`. */
+async function bootBehind(
+  proxy: SwitchableProxy,
+  simulator: EnkashSimulator,
+  watch: SecretWatch,
+): Promise<TestingModule> {
+  const app = await Test.createTestingModule({
+    imports: [
+      ScheduleModule.forRoot(),
+      EnkashAuthModule.forRoot(
+        optionsFor(simulator, {
+          baseUrl: proxy.url,
+          tokenRequestTimeoutMs: TOKEN_TIMEOUT_MS,
+          requestTimeoutMs: 5_000,
+        }),
+      ),
+    ],
+  })
+    .setLogger(watch)
+    .compile();
+  app.useLogger(watch);
+  await app.init();
+  return app;
+}
+
 /** The beds started and not closed yet. */
 const openBeds = new Set<FaultBed>();
 
@@ -73,24 +98,17 @@ export function closeFaultBedsAfterEach(): void {
  */
 export async function startFaultBed(lifetimeSeconds = 86_399): Promise<FaultBed> {
   const simulator = await startEnkashSimulator({ tokenLifetimeSeconds: lifetimeSeconds });
-  const proxy = await SwitchableProxy.start(simulator.port);
+  const proxy = await SwitchableProxy.start(simulator.port).catch(async (error: unknown) => {
+    await simulator.close();
+    throw error;
+  });
   const watch = new SecretWatch().captureConsole();
-  const app = await Test.createTestingModule({
-    imports: [
-      ScheduleModule.forRoot(),
-      EnkashAuthModule.forRoot(
-        optionsFor(simulator, {
-          baseUrl: proxy.url,
-          tokenRequestTimeoutMs: TOKEN_TIMEOUT_MS,
-          requestTimeoutMs: 5_000,
-        }),
-      ),
-    ],
-  })
-    .setLogger(watch)
-    .compile();
-  app.useLogger(watch);
-  await app.init();
+  const app = await bootBehind(proxy, simulator, watch).catch(async (error: unknown) => {
+    watch.dispose();
+    await proxy.close();
+    await simulator.close();
+    throw error;
+  });
   const auth = app.get(EnkashAuthService);
   const http = app.get(EnkashHttpService);
   let closed = false;
@@ -262,6 +280,22 @@ export const TRANSIENT_FAULTS: readonly TransientFault[] = [
 /** Background retries come after 0.5–1 s of backoff (or `Retry-After`); this bounds the wait for one in a test. */
 export function retryWithinMs(fault: TransientFault): number {
   return Math.max(fault.retryNotBeforeMs, 1_000) + TOKEN_TIMEOUT_MS + 1_500;
+}
+
+/**
+ * Asserts that the background retry after `fault` came no sooner than the fault allows (`Retry-After` for the 429):
+ * `failedIndex` is the index, in the simulator's log, of the token request that met the fault. A refused connection
+ * never reaches the simulator: there is nothing to measure.
+ */
+export function expectRetryNotTooSoon(
+  bed: FaultBed,
+  fault: TransientFault,
+  failedIndex: number,
+): void {
+  if (fault.code === 'network') return;
+  expect(gapBetweenTokenRequests(bed.simulator, failedIndex)).toBeGreaterThanOrEqual(
+    fault.retryNotBeforeMs - 50,
+  );
 }
 
 /** Milliseconds between the n-th and the (n+1)-th token request the simulator received. */

@@ -6,6 +6,7 @@ import {
   closeFaultBedsAfterEach,
   expectAuthFailure,
   expectBurstSparesEnkash,
+  expectRetryNotTooSoon,
   expectSuccess,
   healAndAwaitRetry,
   PROMPT_MS,
@@ -44,6 +45,7 @@ describe('faults while recovering from a resource 401', () => {
       expectSuccess(await bed.call());
       expect(bed.auth.getCachedAccessToken()).not.toBe(revoked);
       expect(bed.grants()).toEqual({ password: fault.code === 'network' ? 2 : 3, refresh: 0 });
+      expectRetryNotTooSoon(bed, fault, 1);
     });
   });
 
