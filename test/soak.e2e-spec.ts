@@ -1,5 +1,5 @@
 // Soak: 2.5-second tokens, 20 callers calling EnKash through EnkashHttpService without pause for 21 seconds, across
-// some 17 renewals, each of which revokes the token the callers were using. Not one call may fail.
+// some 20 renewals, each of which revokes the token the callers were using. Not one call may fail.
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -31,6 +31,8 @@ interface SoakFigures {
   tokensIssued: number;
   resourceUnauthorized: number;
   slowestCallMs: number;
+  /** The shortest time between two token requests EnKash received. */
+  shortestGapMs: number;
 }
 
 describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
@@ -38,6 +40,13 @@ describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
   let app: TestingModule;
   let watch: SecretWatch;
   let figures: SoakFigures;
+  let appClosed = false;
+
+  async function closeApp(): Promise<void> {
+    if (appClosed) return;
+    appClosed = true;
+    await app?.close();
+  }
 
   beforeAll(async () => {
     simulator = await startEnkashSimulator({ tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS });
@@ -74,6 +83,8 @@ describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
     await Promise.all(Array.from({ length: CALLERS }, caller));
 
     const { passwordGrants, refreshGrants, tokensIssued, resourceUnauthorized } = simulator.stats;
+    const arrivals = simulator.tokenRequests.map((request) => request.receivedAt);
+    const gaps = arrivals.slice(1).map((at, index) => at - (arrivals[index] ?? at));
     figures = {
       calls,
       failures,
@@ -83,20 +94,24 @@ describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
       tokensIssued,
       resourceUnauthorized,
       slowestCallMs: Math.round(slowestCallMs),
+      shortestGapMs: Math.min(...gaps),
     };
+    const tokenLifetimes = DURATION_MS / (TOKEN_LIFETIME_SECONDS * 1_000);
     process.stdout.write(
       `soak: ${CALLERS} callers, ${DURATION_MS / 1_000} s, ${TOKEN_LIFETIME_SECONDS} s tokens: ` +
         `${figures.calls} calls, ${figures.failures} failed ${JSON.stringify(figures.failureCodes)}, ` +
         `token requests: ${figures.passwordGrants} password + ${figures.refreshGrants} refresh ` +
         `(${figures.tokensIssued} tokens issued; ~${EXPECTED_RENEWALS} renewals expected at half of the ` +
         `${ANNOUNCED_LIFETIME_SECONDS} s announced lifetime), ` +
+        `${(tokensIssued / tokenLifetimes).toFixed(1)} token requests per ${TOKEN_LIFETIME_SECONDS} s token ` +
+        `lifetime, each at least ${figures.shortestGapMs} ms after the previous one; ` +
         `${figures.resourceUnauthorized} calls met a 401 after a renewal and were sent again, ` +
         `slowest call ${figures.slowestCallMs} ms\n`,
     );
   }, DURATION_MS + 20_000);
 
   afterAll(async () => {
-    await app?.close();
+    await closeApp();
     watch?.dispose();
     await simulator?.close();
   });
@@ -112,6 +127,8 @@ describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
     expect(figures.refreshGrants).toBeGreaterThanOrEqual(EXPECTED_RENEWALS - 3);
     expect(figures.refreshGrants).toBeLessThanOrEqual(EXPECTED_RENEWALS + 1);
     expect(figures.tokensIssued).toBe(figures.passwordGrants + figures.refreshGrants);
+    // Nothing on top of the renewals: they come a second apart (half of the announced 2 s).
+    expect(figures.shortestGapMs).toBeGreaterThan(800);
   });
 
   it('keeps renewing on schedule: the token held at the end is the one EnKash holds', () => {
@@ -120,7 +137,8 @@ describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
     expect(auth.getStatus()).toMatchObject({ state: 'valid', consecutiveFailures: 0 });
   });
 
-  it('never logs or throws a secret or a token', () => {
+  it('never logs or throws a secret or a token, shutdown included', async () => {
+    await closeApp();
     expect(watch.lines.length).toBeGreaterThan(EXPECTED_RENEWALS - 2);
     expect(watch.leaks(secretsOfSimulator(simulator))).toEqual([]);
   });
