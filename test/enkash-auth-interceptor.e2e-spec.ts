@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, Req, UseInterceptors } from '@nestjs/common';
 import type { INestApplication, LoggerService, ModuleMetadata, Type } from '@nestjs/common';
@@ -15,6 +14,7 @@ import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator, EnkashSimulatorFault } from '../lib/testing/index.js';
 import { optionsFor, secretsOf, sleep } from './support/enkash-app.js';
 import { freeLoopbackPort } from './support/ports.js';
+import { SecretWatch } from './support/secret-watch.js';
 
 /** How many times a route handler of the test controllers ran. */
 const handled = { count: 0 };
@@ -89,42 +89,6 @@ function apiModuleWithGlobalInterceptor(options: EnkashAuthOptions): Type {
   return ApiModule;
 }
 
-/** Keeps every line Nest and the library log, errors with their message and stack. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log(...args: unknown[]): void {
-    this.keep(args);
-  }
-  error(...args: unknown[]): void {
-    this.keep(args);
-  }
-  warn(...args: unknown[]): void {
-    this.keep(args);
-  }
-  debug(...args: unknown[]): void {
-    this.keep(args);
-  }
-  verbose(...args: unknown[]): void {
-    this.keep(args);
-  }
-  fatal(...args: unknown[]): void {
-    this.keep(args);
-  }
-  private keep(args: unknown[]): void {
-    this.lines.push(
-      args
-        .map((arg) =>
-          arg instanceof Error
-            ? `${arg.message}\n${arg.stack ?? ''}`
-            : typeof arg === 'string'
-              ? arg
-              : inspect(arg),
-        )
-        .join(' '),
-    );
-  }
-}
-
 /** Everything the client of our user's API sees of an answer. */
 const seenByClient = (response: Response): string =>
   `${JSON.stringify(response.headers)}\n${response.text}`;
@@ -179,7 +143,7 @@ describe('EnkashAuthInterceptor in a Nest HTTP application', () => {
 
   describe('when a token can be had', () => {
     it('gives a controller-wide handler the current token through @EnkashToken() and request.enkash', async () => {
-      const logger = new CapturingLogger();
+      const logger = new SecretWatch();
       const server = await bootApp({ logger });
 
       const response = await request(server).get('/guarded/statement').expect(200);
@@ -189,7 +153,7 @@ describe('EnkashAuthInterceptor in a Nest HTTP application', () => {
       expect(seen.token).toBe(simulator.currentAccessToken);
       expect(seen.onRequest).toBe(seen.token);
       // The token is the handler's to use, never the library's to log.
-      expect(logger.lines.join('\n')).not.toContain(seen.token);
+      expect(logger.linesAt().join('\n')).not.toContain(seen.token);
     });
 
     it('obtains the token once for many requests, sequential or concurrent', async () => {
@@ -418,14 +382,14 @@ describe('EnkashAuthInterceptor in a Nest HTTP application', () => {
   });
 
   it('answers 500 and logs the missing interceptor when @EnkashToken() is used without it', async () => {
-    const logger = new CapturingLogger();
+    const logger = new SecretWatch();
     const server = await bootApp({ controllers: [MixedController], logger });
 
     const response = await request(server).get('/mixed/forgotten').expect(500);
 
     expect(response.body).toEqual({ statusCode: 500, message: 'Internal server error' });
     expect(response.text).not.toContain('EnkashAuthInterceptor');
-    const logged = logger.lines.join('\n');
+    const logged = logger.linesAt().join('\n');
     expect(logged).toContain(enkashTokenWithoutInterceptor());
     expect(logged).toContain('@UseInterceptors(EnkashAuthInterceptor)');
     expect(simulator.stats.tokenRequests).toBe(0);

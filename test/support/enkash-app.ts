@@ -5,6 +5,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 import { EnkashAuthModule, EnkashAuthService } from '../../lib/index.js';
 import type { EnkashAuthOptions } from '../../lib/index.js';
 import type { EnkashSimulator } from '../../lib/testing/index.js';
+import { credentialsOfSimulator } from './secret-watch.js';
 
 /** Options that point the module at a simulator, with the simulator's credentials. */
 export function optionsFor(
@@ -48,11 +49,9 @@ export async function bootWith(
   return { app, auth: app.get(EnkashAuthService) };
 }
 
-/** The secrets a test must never find in a log line or an error. */
+/** The credentials a test must never find in a log line, an error or an answer, as plain values. */
 export function secretsOf(simulator: EnkashSimulator): string[] {
-  const { clientId, clientSecret, password } = simulator.options;
-  const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
-  return [clientSecret, password, encodeURIComponent(password), basic];
+  return credentialsOfSimulator(simulator).map((secret) => secret.value);
 }
 
 export { sleep } from './waiting.js';

@@ -154,11 +154,10 @@ export function describeError(error: unknown): string {
 }
 
 /**
- * What must never leak for an app talking to `simulator`: the client secret, the username, the password (raw,
- * URL-encoded and form-encoded), the `Basic` header value, and every access and refresh token the simulator has
- * handed out so far.
+ * The credentials of an app talking to `simulator`, in every form they travel in: the client secret, the username,
+ * the password (raw, URL-encoded and form-encoded) and the `Basic` header value.
  */
-export function secretsOfSimulator(simulator: EnkashSimulator): NamedSecret[] {
+export function credentialsOfSimulator(simulator: EnkashSimulator): NamedSecret[] {
   const { clientId, clientSecret, username, password } = simulator.options;
   const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
   return [
@@ -171,6 +170,16 @@ export function secretsOfSimulator(simulator: EnkashSimulator): NamedSecret[] {
       value: new URLSearchParams({ p: password }).toString().slice('p='.length),
     },
     { name: 'Basic header value', value: basic },
+  ];
+}
+
+/**
+ * What must never leak for an app talking to `simulator`: its {@link credentialsOfSimulator}, and every access and
+ * refresh token the simulator has handed out so far.
+ */
+export function secretsOfSimulator(simulator: EnkashSimulator): NamedSecret[] {
+  return [
+    ...credentialsOfSimulator(simulator),
     ...simulator.issuedTokens.map((value, index) => ({ name: `issued token #${index}`, value })),
   ];
 }
