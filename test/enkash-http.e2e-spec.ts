@@ -20,6 +20,7 @@ import {
 import type { EnkashAuthOptions } from '../lib/index.js';
 import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator } from '../lib/testing/index.js';
+import { describeError } from './support/secret-watch.js';
 import { optionsFor, secretsOf, sleep } from './support/enkash-app.js';
 import { startRecordingServer } from './support/recording-server.js';
 import type { RecordingServer } from './support/recording-server.js';
@@ -640,7 +641,7 @@ describe('EnkashHttpService against the EnKash simulator', () => {
       ).catch((e: unknown) => e);
 
       expect(error).toBeInstanceOf(EnkashHttpError);
-      const text = shown(error) + String((error as Error).stack);
+      const text = describeError(error);
       for (const secret of [token, ...secretsOf(simulator), '000123456789', 'Bearer ey']) {
         expect(text).not.toContain(secret);
       }

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
@@ -9,6 +8,7 @@ import type { EnkashAuthService } from '../lib/index.js';
 import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator } from '../lib/testing/index.js';
 import { bootWith, optionsFor, secretsOf, sleep } from './support/enkash-app.js';
+import { describeError } from './support/secret-watch.js';
 import { freeLoopbackPort } from './support/ports.js';
 
 async function resourceStatus(simulator: EnkashSimulator, token: string): Promise<number> {
@@ -20,7 +20,7 @@ async function resourceStatus(simulator: EnkashSimulator, token: string): Promis
 }
 
 function expectNoSecret(value: unknown, secrets: readonly string[]): void {
-  const text = inspect(value, { depth: 8 }) + JSON.stringify(value);
+  const text = describeError(value);
   for (const secret of secrets) expect(text).not.toContain(secret);
 }
 
