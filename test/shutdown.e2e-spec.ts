@@ -27,6 +27,7 @@ import type { EnkashAuthOptions } from '../lib/index.js';
 import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator } from '../lib/testing/index.js';
 import { environmentFor, optionsFor, sleep } from './support/enkash-app.js';
+import { addedSince, liveResources } from './support/live-resources.js';
 import { SecretWatch, secretsOfSimulator } from './support/secret-watch.js';
 import { until, within } from './support/waiting.js';
 
@@ -42,26 +43,8 @@ const PROMPT_MS = 1_000;
  */
 const REJECTED_WITHIN_MS = 300;
 
-/** Counts of the live resources that can keep a process alive: sockets, servers and ref'd timers. */
-function liveResources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const resource of process.getActiveResourcesInfo()) {
-    // Unref'd timers are not listed: the renewal timer never keeps a process alive, by design.
-    if (resource.startsWith('TCP') || resource === 'Timeout') {
-      counts[resource] = (counts[resource] ?? 0) + 1;
-    }
-  }
-  return counts;
-}
-
-/** The resources live now that were not live in `before` (jest's own are in both). */
-function addedSince(before: Record<string, number>): Record<string, number> {
-  const added: Record<string, number> = {};
-  for (const [resource, count] of Object.entries(liveResources())) {
-    if (count > (before[resource] ?? 0)) added[resource] = count - (before[resource] ?? 0);
-  }
-  return added;
-}
+/** Sockets, servers and ref'd timers: everything that could keep a process alive. */
+const EVERY_RESOURCE = { timers: true };
 
 /**
  * Jest's reporter, in this very process, now and then arms a timer for 100 ms: a timer is given this long to go.
@@ -79,7 +62,7 @@ async function expectNoResourceAddedSince(
 ): Promise<void> {
   const startedAt = Date.now();
   for (;;) {
-    const added = Object.keys(addedSince(before));
+    const added = Object.keys(addedSince(before, EVERY_RESOURCE));
     if (added.length === 0) break;
     const graceMs = added.some((resource) => resource.startsWith('TCP'))
       ? socketGraceMs
@@ -87,7 +70,7 @@ async function expectNoResourceAddedSince(
     if (Date.now() - startedAt >= graceMs) break;
     await sleep(10);
   }
-  expect(addedSince(before)).toEqual({});
+  expect(addedSince(before, EVERY_RESOURCE)).toEqual({});
 }
 
 /** How a promise settled, and when (`Date.now()`). */
@@ -103,9 +86,9 @@ describe('closing the application', () => {
   let resourcesWithSimulator: Record<string, number>;
 
   beforeEach(async () => {
-    resourcesBefore = liveResources();
+    resourcesBefore = liveResources(EVERY_RESOURCE);
     simulator = await startEnkashSimulator();
-    resourcesWithSimulator = liveResources();
+    resourcesWithSimulator = liveResources(EVERY_RESOURCE);
     watch = new SecretWatch().captureConsole();
   });
 
@@ -219,7 +202,7 @@ describe('closing the application', () => {
     const call = settleTimed(firstValueFrom(http.get(BALANCE)));
     await until(() => simulator.stats.tokenRequests === 1, 2_000, 'the token request arrives');
     // The hung connection is there to be seen, at both ends.
-    expect(addedSince(resourcesWithSimulator)).toMatchObject({ TCPSocketWrap: 2 });
+    expect(addedSince(resourcesWithSimulator, EVERY_RESOURCE)).toMatchObject({ TCPSocketWrap: 2 });
 
     const loggedSinceClose = await closeWhileWaiting(token, call);
 

@@ -9,6 +9,7 @@ import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator } from '../lib/testing/index.js';
 import { bootWith, optionsFor, secretsOf, sleep } from './support/enkash-app.js';
 import { describeError } from './support/secret-watch.js';
+import { addedSince, liveResources } from './support/live-resources.js';
 import { freeLoopbackPort } from './support/ports.js';
 
 async function resourceStatus(simulator: EnkashSimulator, token: string): Promise<number> {
@@ -30,7 +31,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
   let handlesBefore: Record<string, number>;
 
   beforeEach(async () => {
-    handlesBefore = activeHandles();
+    handlesBefore = liveResources();
     simulator = await startEnkashSimulator();
   });
 
@@ -357,7 +358,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
 
       await simulator.close();
       await sleep(20);
-      expectNoNewHandles(handlesBefore);
+      expect(addedSince(handlesBefore)).toEqual({});
     });
 
     it('clears the renewal timer and closes its connections', async () => {
@@ -367,29 +368,8 @@ describe('EnkashAuthService against the EnKash simulator', () => {
       app = undefined;
       await simulator.close();
       await sleep(20);
-      expectNoNewHandles(handlesBefore);
+      expect(addedSince(handlesBefore)).toEqual({});
       expect(auth.getStatus()).toMatchObject({ state: 'closed', nextRenewalAt: null });
     });
   });
 });
-
-function activeHandles(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const resource of process.getActiveResourcesInfo()) {
-    // Sockets and servers only: fetch() keeps timers of its own, and the library's timers are unref'd (the unit
-    // tests check them with fake timers).
-    if (resource.startsWith('TCP')) counts[resource] = (counts[resource] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** Timers and sockets may only have gone away since `before`, never been added. */
-function expectNoNewHandles(before: Record<string, number>): void {
-  const after = activeHandles();
-  for (const [resource, count] of Object.entries(after)) {
-    expect({ resource, count }).toEqual({
-      resource,
-      count: Math.min(count, before[resource] ?? 0),
-    });
-  }
-}
