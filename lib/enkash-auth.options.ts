@@ -37,6 +37,11 @@ function padded(value: string): boolean {
   return value !== value.trim();
 }
 
+/** A string that would be valid but for surrounding whitespace: it gets the whitespace message, clearer there. */
+function validButPadded(value: unknown, valid: RegExp): value is string {
+  return typeof value === 'string' && padded(value) && valid.test(value.trim());
+}
+
 /**
  * Values are taken literally: surrounding whitespace is reported, never trimmed, whatever the setting. A stray space
  * from a .env file would fail the login (EnKash locks the account after 3 failures), and a rule with no exceptions
@@ -119,7 +124,7 @@ function checkPositiveInteger(
   problems: string[],
 ): number {
   if (value === undefined) return fallback;
-  if (typeof value === 'string' && padded(value) && /^\d+$/.test(value.trim())) {
+  if (validButPadded(value, /^\d+$/)) {
     problems.push(whitespaceProblem(value, label, { secret: false }));
     return fallback;
   }
@@ -143,7 +148,7 @@ function checkBoolean(
   if (typeof value === 'boolean') return value;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  if (typeof value === 'string' && padded(value) && /^(true|false)$/.test(value.trim())) {
+  if (validButPadded(value, /^(true|false)$/)) {
     problems.push(whitespaceProblem(value, label, { secret: false }));
     return fallback;
   }
