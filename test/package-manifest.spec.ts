@@ -12,6 +12,7 @@ interface PackageManifest {
   exports?: Record<string, string | Record<string, string>>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   devDependencies?: Record<string, string>;
 }
 
@@ -97,5 +98,15 @@ describe('package.json', () => {
     expect(Object.keys(manifest.peerDependencies ?? {})).toEqual(
       expect.arrayContaining(REQUIRED_PEERS),
     );
+  });
+
+  it('keeps ioredis an optional peer, loaded only when Redis is asked for', () => {
+    expect(manifest.peerDependencies?.ioredis).toEqual(expect.any(String));
+    expect(manifest.peerDependenciesMeta?.ioredis).toEqual({ optional: true });
+    // A value import of ioredis at the top of a module would fail every user who does not install it.
+    const eagerImports = sourceFiles(libDir).filter((file) =>
+      /^\s*import\s+(?!type\b)[^;]*from\s+['"]ioredis['"]/m.test(readFileSync(file, 'utf8')),
+    );
+    expect(eagerImports.map((file) => relative(rootDir, file))).toEqual([]);
   });
 });

@@ -1,0 +1,171 @@
+// How the Redis token store opens, waits on and closes its ioredis connections. Type imports only: ioredis is an
+// optional dependency, loaded by the store's factory when it is installed.
+import type { Redis, RedisOptions } from 'ioredis';
+
+/** The longest pause between two reconnection attempts: the store is used again within about a second of Redis. */
+const MAX_RECONNECT_DELAY_MS = 1_000;
+
+/** How long a closing connection waits for Redis to close its side before destroying the socket. */
+const MAX_DISCONNECT_WAIT_MS = 200;
+
+/** Reconnects forever, 50 ms after the first loss and then twice as long each time, up to a second. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(Math.max(attempt - 1, 0), 5), MAX_RECONNECT_DELAY_MS);
+}
+
+/** How long {@link closeConnection} lets Redis answer a disconnection: never longer than an operation. */
+export function disconnectWaitMs(operationTimeoutMs: number): number {
+  return Math.min(operationTimeoutMs, MAX_DISCONNECT_WAIT_MS);
+}
+
+/**
+ * Options of the connection the store creates from a URL. Commands fail at once while Redis is unreachable, rather
+ * than queueing until it returns: a caller waiting on a token must carry on without the store, not wait for it.
+ */
+export function commandConnectionOptions(operationTimeoutMs: number): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    // A command in flight when the connection drops fails at the first reconnection attempt, never resent.
+    maxRetriesPerRequest: 0,
+    commandTimeout: operationTimeoutMs,
+    connectTimeout: operationTimeoutMs * 4,
+    disconnectTimeout: disconnectWaitMs(operationTimeoutMs),
+    retryStrategy: reconnectDelay,
+    lazyConnect: false,
+  };
+}
+
+/**
+ * Overrides for the pub/sub connection, duplicated from the command connection (whichever created it). Its
+ * SUBSCRIBE commands wait for the connection rather than fail, and no timer bounds them: nobody awaits them, and
+ * ioredis subscribes again after each reconnection.
+ */
+export function subscriberConnectionOverrides(operationTimeoutMs: number): Partial<RedisOptions> {
+  return {
+    enableOfflineQueue: true,
+    autoResubscribe: true,
+    maxRetriesPerRequest: null,
+    commandTimeout: undefined,
+    disconnectTimeout: disconnectWaitMs(operationTimeoutMs),
+    lazyConnect: false,
+  };
+}
+
+/**
+ * Connection errors also reject the commands they concern, which is how the store reports them; without a listener
+ * ioredis would print each one as "Unhandled error event". Never logged here: an error may name the server.
+ */
+export function ignoreConnectionError(): void {}
+
+/**
+ * Runs `send` once `client` may take commands: at once, unless its first connection (or a reconnection) is still
+ * under way, in which case it waits for that attempt to end either way. A connection that is down fails the
+ * command at once. Returns the function that stops waiting.
+ */
+export function whenConnected(client: Redis, send: () => void): () => void {
+  if (client.status !== 'connecting' && client.status !== 'connect') {
+    send();
+    return () => undefined;
+  }
+  const events = ['ready', 'close', 'end'] as const;
+  const stop = (): void => {
+    for (const event of events) client.off(event, proceed);
+  };
+  const proceed = (): void => {
+    stop();
+    send();
+  };
+  for (const event of events) client.once(event, proceed);
+  return stop;
+}
+
+/**
+ * Sends one command of `operation` on `client`, settled within `timeoutMs` by a timer of its own: an application's
+ * client may queue commands while disconnected. Errors name the operation only, never a value or the server's URL,
+ * and do not wrap ioredis's error, which carries the command's arguments (a token).
+ */
+export function sendWithin<T>(
+  client: Redis,
+  operation: string,
+  timeoutMs: number,
+  command: () => Promise<T>,
+): Promise<T> {
+  const timeoutError = (): Error =>
+    new Error(`Redis did not answer the token store's ${operation} within ${timeoutMs} ms`);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stopWaiting();
+      reject(timeoutError());
+    }, timeoutMs);
+    timer.unref();
+    const stopWaiting = whenConnected(client, () => {
+      // Through a promise, so that a command throwing at once is reported like one that rejects.
+      Promise.resolve()
+        .then(command)
+        .then(
+          (reply) => {
+            clearTimeout(timer);
+            resolve(reply);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            const message = error instanceof Error ? error.message : String(error);
+            reject(
+              message === 'Command timed out'
+                ? timeoutError()
+                : new Error(`Redis failed the token store's ${operation}: ${message}`),
+            );
+          },
+        );
+    });
+  });
+}
+
+/** Resolves once `promise` settles or `ms` have passed, whichever comes first; never rejects. */
+export function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
+  });
+}
+
+/**
+ * Closes `connection` within about `timeoutMs` plus the disconnect wait, whatever state Redis is in: QUIT when it
+ * is connected and `quit` is asked (pending replies arrive first), else a disconnection, which also cancels a
+ * pending reconnection. Resolves once the connection holds no socket and no timer.
+ */
+export async function closeConnection(
+  connection: Redis,
+  options: { quit: boolean; timeoutMs: number },
+): Promise<void> {
+  if (hasEnded(connection)) return;
+  let onEnd: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => {
+    onEnd = resolve;
+    connection.once('end', onEnd);
+  });
+  try {
+    if (options.quit && connection.status === 'ready') {
+      // Redis closes the connection once it has answered QUIT. A QUIT that fails (the connection is dropping
+      // already) moves on at once: waiting for 'end' would outlast the drop, which schedules a reconnection.
+      const quitting = connection.quit().then(() => ended);
+      await settleWithin(quitting, options.timeoutMs);
+    }
+    if (hasEnded(connection)) return;
+    connection.disconnect();
+    // While reconnecting, ioredis never reaches 'end' and leaves a timer of `disconnectTimeout`: outlive it.
+    await settleWithin(ended, disconnectWaitMs(options.timeoutMs) + 50);
+    if (!hasEnded(connection)) connection.stream?.destroy();
+  } finally {
+    connection.off('end', onEnd);
+  }
+}
+
+/** A function rather than a comparison, which TypeScript would narrow across the awaits above. */
+function hasEnded(connection: Redis): boolean {
+  return connection.status === 'end';
+}
