@@ -5,6 +5,9 @@ import type { EnkashAuthErrorCode } from './errors/enkash-auth.error.js';
 
 export type GrantType = 'password' | 'refresh_token';
 
+/** Where a token came from: one of the grants, or the shared token store (another instance renewed it). */
+export type TokenSource = GrantType | 'store';
+
 const grantLabel = (grant: GrantType): string =>
   grant === 'password' ? 'password grant' : 'refresh grant';
 
@@ -12,13 +15,27 @@ export const invalidConfiguration = (problems: readonly string[]): string =>
   `Invalid EnKash configuration: ${problems.join('; ')}`;
 
 export const tokenObtained = (
-  grant: GrantType,
+  source: TokenSource,
   expiresAt: Date,
   nextRenewalAt: Date | null,
 ): string =>
-  `Access token ${grant === 'password' ? 'acquired' : 'renewed'} with the ${grantLabel(grant)}; ` +
+  (source === 'store'
+    ? 'Access token adopted from the shared token store (another instance obtained it); '
+    : `Access token ${source === 'password' ? 'acquired' : 'renewed'} with the ${grantLabel(source)}; `) +
   `expires at ${expiresAt.toISOString()}` +
   (nextRenewalAt ? `, renewal scheduled at ${nextRenewalAt.toISOString()}` : '');
+
+export const tokenStoreUnavailable = (operation: string, reason: string): string =>
+  `The shared token store did not answer (${operation}: ${reason}); this instance renews on its own until it ` +
+  'answers again, checking with EnKash before each refresh grant';
+
+export const tokenStoreAnswersAgain = (): string =>
+  'The shared token store answers again; renewals are coordinated through it again';
+
+export const serverTokenCheckRefused = (): string =>
+  'EnKash refused the password when this instance checked for a newer token before renewing (the password may ' +
+  'have been rotated); renewals go on with the refresh grant, without that check. Fix ENKASH_PASSWORD before ' +
+  'the refresh token expires.';
 
 export const refreshRejectedFallingBack = (reason: string): string =>
   `EnKash did not honour the refresh grant (${reason}); falling back to the password grant once`;

@@ -7,13 +7,30 @@ import {
 } from './renewal-policy.js';
 
 describe('renewal timing', () => {
+  const noJitter = (): number => 0;
+  const fullJitter = (): number => 1;
+
   it('renews refreshBeforeExpirySeconds before expiry', () => {
-    expect(renewalDelayMs(86_399_000, 300)).toBe(86_099_000);
+    expect(renewalDelayMs(86_399_000, 300, noJitter)).toBe(86_099_000);
   });
 
   it('never takes more than half the lifetime as margin', () => {
-    expect(renewalDelayMs(4_000, 300)).toBe(2_000);
-    expect(renewalDelayMs(600_000, 300)).toBe(300_000);
+    expect(renewalDelayMs(4_000, 300, noJitter)).toBe(2_000);
+    expect(renewalDelayMs(600_000, 300, noJitter)).toBe(300_000);
+  });
+
+  it('brings the renewal forward by up to half the margin, never later than the margin', () => {
+    expect(renewalDelayMs(86_399_000, 300, fullJitter)).toBe(86_399_000 - 450_000);
+    expect(renewalDelayMs(86_399_000, 300, () => 0.5)).toBe(86_399_000 - 375_000);
+    expect(renewalDelayMs(4_000, 300, fullJitter)).toBe(1_000);
+  });
+
+  it('spreads replicas that hold the same token over the jitter window', () => {
+    const delays = Array.from({ length: 200 }, () => renewalDelayMs(86_399_000, 300));
+    expect(Math.max(...delays)).toBeLessThanOrEqual(86_099_000);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(86_099_000 - 150_000);
+    // 200 draws over a 150-second window: far more than a handful of distinct seconds.
+    expect(new Set(delays.map((delay) => Math.floor(delay / 1_000))).size).toBeGreaterThan(50);
   });
 });
 

@@ -40,13 +40,22 @@ export function expiryGuardMs(lifetimeMs: number): number {
 }
 
 /**
- * When to renew, counted from when the token request was sent: `lifetime − margin`, where the margin is
+ * When to renew, counted from when the token request was sent: `lifetime − margin − jitter`, where the margin is
  * `refreshBeforeExpirySeconds` but never more than half the lifetime, so that a token of a few seconds is renewed
- * at half its life rather than in a storm.
+ * at half its life rather than in a storm, and the jitter is a random part of half the margin.
+ *
+ * Replicas that share one token all see the same expiry: the jitter spreads their timers, so that the first one
+ * renews and the others find its token (in the shared store, or by asking EnKash) before their own timer acts.
+ * It only ever brings the renewal forward: the token is always renewed at least the margin before it expires.
  */
-export function renewalDelayMs(lifetimeMs: number, refreshBeforeExpirySeconds: number): number {
+export function renewalDelayMs(
+  lifetimeMs: number,
+  refreshBeforeExpirySeconds: number,
+  jitter: () => number = Math.random,
+): number {
   const marginMs = Math.min(refreshBeforeExpirySeconds * 1_000, lifetimeMs / 2);
-  return Math.max(0, lifetimeMs - marginMs);
+  const jitterMs = Math.min(Math.max(jitter(), 0), 1) * (marginMs / 2);
+  return Math.max(0, Math.round(lifetimeMs - marginMs - jitterMs));
 }
 
 /**

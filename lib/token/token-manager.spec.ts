@@ -118,6 +118,8 @@ describe('TokenManager timing', () => {
       username: 'user@example.com',
       password: 'password',
       refreshBeforeExpirySeconds,
+      // A lone instance's timing, to the millisecond: no check with EnKash before a refresh grant, no jitter.
+      serverTokenCheck: 'never',
     });
     return new TokenManager({
       options,
@@ -125,6 +127,7 @@ describe('TokenManager timing', () => {
       timer: new RenewalTimer(registry, 'enkash-auth:token-renewal'),
       logger,
       random: () => 1,
+      renewalJitter: () => 0,
     });
   }
 

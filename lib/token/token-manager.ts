@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
-import type { GrantType } from '../enkash-auth.messages.js';
+import type { GrantType, TokenSource } from '../enkash-auth.messages.js';
 import {
   lifetimeAssumed,
   lifetimeCapped,
@@ -8,6 +8,7 @@ import {
   malformedAnswer,
   refreshRejectedFallingBack,
   retryScheduled,
+  serverTokenCheckRefused,
   serviceClosed,
   tokenObtained,
   refusedTokenHandedBack,
@@ -29,6 +30,8 @@ import { RefusedTokenGuard } from './refused-token-guard.js';
 import type { RenewalTimer } from './renewal-timer.js';
 import type { TokenHttpClient } from './token-http-client.js';
 import type { TokenSet } from './token-set.js';
+import { TokenSharing } from './token-sharing.js';
+import type { SharedEnkashToken, TokenStore } from '../store/token-store.interface.js';
 
 /** What the token manager needs from the wire: the two grants, and a way to abort them. */
 export type TokenGrantClient = Pick<
@@ -42,9 +45,22 @@ export interface TokenManagerDependencies {
   client: TokenGrantClient;
   timer: RenewalTimer;
   logger: Pick<LoggerService, 'log' | 'warn' | 'error'>;
+  /** The store shared with the other instances, and this account's key in it; absent for a lone instance. */
+  sharedStore?: { store: TokenStore; key: string; operationTimeoutMs?: number };
   /** Monotonic clock in milliseconds. */
   now?: () => number;
+  /** Draws the backoff jitter, in [0, 1]. */
   random?: () => number;
+  /** Draws the renewal jitter, in [0, 1]. */
+  renewalJitter?: () => number;
+}
+
+/** A token ready to be adopted, wherever it came from. */
+interface ObtainedToken {
+  readonly tokenSet: TokenSet;
+  readonly source: TokenSource;
+  /** Monotonic time the token's lifetime counts from. */
+  readonly sentAtMs: number;
 }
 
 interface HeldToken {
@@ -52,6 +68,7 @@ interface HeldToken {
   /** Monotonic time after which the token is no longer handed out. */
   readonly usableUntilMs: number;
   readonly expiresAt: Date;
+  readonly refreshToken: string | undefined;
 }
 
 /** How long a caller waits for a renewal under way before it takes the held token after all. */
@@ -59,6 +76,12 @@ const RENEWAL_WAIT_LIMIT_MS = 1_000;
 
 /** A token answer with less life than this is about to expire on the server: it is renewed at once. */
 const MIN_USEFUL_LIFETIME_MS = 1_000;
+
+/**
+ * How often an instance waits for the holder of the renewal lock to write its token before renewing on its own:
+ * a holder that crashed leaves a lock that only its TTL ends.
+ */
+const LOCK_WAIT_ROUNDS = 2;
 
 /**
  * The token engine: caches the access token, shares one token request among concurrent callers, renews before
@@ -82,6 +105,15 @@ export class TokenManager {
   /** A refresh grant is under way: EnKash may already have revoked the held token. */
   private refreshGrantPending = false;
   private readonly refusals = new RefusedTokenGuard();
+  /** The last token EnKash refused: never adopted from the store again. */
+  private lastRefusedToken: string | undefined;
+  /** The password was refused when checking for a newer token: the check is given up, the refresh grant goes on. */
+  private serverCheckRefused = false;
+  /** EnKash refused a token of ours before it expired: another replica may be renewing it (`serverTokenCheck: auto`). */
+  private replicaSuspected = false;
+  private readonly sharing: TokenSharing | undefined;
+  private readonly lockTtlMs: number;
+  private adoptingShared = false;
   private pendingPause: {
     handle: NodeJS.Timeout;
     cancel: (error: EnkashAuthError) => void;
@@ -90,9 +122,24 @@ export class TokenManager {
   private readonly now: () => number;
   private readonly random: () => number;
 
+  private readonly renewalJitter: () => number;
+
   constructor(private readonly deps: TokenManagerDependencies) {
     this.now = deps.now ?? (() => performance.now());
     this.random = deps.random ?? Math.random;
+    this.renewalJitter = deps.renewalJitter ?? Math.random;
+    const operationTimeoutMs = deps.sharedStore?.operationTimeoutMs;
+    // Long enough for the re-read, the refresh grant and the write; short enough that a crashed holder is replaced
+    // well before the token it was renewing expires.
+    this.lockTtlMs = deps.options.tokenRequestTimeoutMs + 3 * (operationTimeoutMs ?? 500) + 1_000;
+    this.sharing =
+      deps.sharedStore === undefined
+        ? undefined
+        : new TokenSharing(
+            { ...deps.sharedStore, lockTtlMs: this.lockTtlMs, logger: deps.logger },
+            () => this.onSharedTokenWritten(),
+            () => this.offerHeldToken(),
+          );
   }
 
   /** The held token if it is still valid; never contacts EnKash. */
@@ -170,6 +217,8 @@ export class TokenManager {
     const now = this.now();
     // The token endpoint handed this very token back after it was refused: callers see EnKash's answer for a while.
     if (!this.refusals.acceptRefusal(token, now)) return;
+    this.lastRefusedToken = token;
+    this.replicaSuspected = true;
     this.held = null;
     this.preferPasswordGrant = true;
     this.deps.logger.warn(tokenRefused());
@@ -187,6 +236,7 @@ export class TokenManager {
   close(): void {
     this.closed = true;
     this.deps.timer.cancel();
+    this.sharing?.close();
     if (this.pendingPause !== null) {
       clearTimeout(this.pendingPause.handle);
       this.pendingPause.cancel(this.closedError());
@@ -250,7 +300,7 @@ export class TokenManager {
     const request = this.pause(delayMs)
       .then(() => this.runGrant(grant))
       .then(
-        ({ tokenSet, usedGrant, sentAtMs }) => this.adopt(tokenSet, usedGrant, sentAtMs),
+        ({ tokenSet, source, sentAtMs }) => this.adopt(tokenSet, source, sentAtMs),
         (error: unknown) => {
           throw this.recordFailure(error, grant);
         },
@@ -277,10 +327,136 @@ export class TokenManager {
     });
   }
 
-  private async runGrant(
-    grant: GrantType,
-  ): Promise<{ tokenSet: TokenSet; usedGrant: GrantType; sentAtMs: number }> {
+  /**
+   * Where the next token comes from. Alone, straight from EnKash. With a shared store: from the store when another
+   * instance already holds a newer token; else a password grant (it revokes nothing, so it needs no lock); else a
+   * refresh grant under the renewal lock, written to the store before the lock is released, so that no other
+   * instance ever spends a refresh grant on a token already renewed.
+   */
+  private async runGrant(grant: GrantType): Promise<ObtainedToken> {
     if (this.closed) throw this.closedError();
+    const sharing = this.sharing;
+    if (sharing === undefined) return this.requestToken(grant, { storeAnswered: false });
+    const shared = await this.newerSharedToken(sharing);
+    if (shared.obtained !== undefined) return shared.obtained;
+    if (!shared.storeAnswered) return this.requestToken(grant, { storeAnswered: false });
+    if (grant === 'password' || this.refreshToken === undefined) {
+      const obtained = await this.requestToken(grant, { storeAnswered: true });
+      // Not awaited: a slow store must not delay callers waiting for this token.
+      void sharing.write(this.toShared(obtained));
+      return obtained;
+    }
+    return this.renewUnderLock(sharing, grant);
+  }
+
+  private async renewUnderLock(sharing: TokenSharing, grant: GrantType): Promise<ObtainedToken> {
+    for (let round = 0; round < LOCK_WAIT_ROUNDS; round += 1) {
+      const outcome = await sharing.lock();
+      if (this.closed) throw this.closedError();
+      if (outcome === 'unavailable') break;
+      if (outcome === 'acquired') {
+        try {
+          const shared = await this.newerSharedToken(sharing);
+          if (shared.obtained !== undefined) return shared.obtained;
+          const obtained = await this.requestToken(grant, { storeAnswered: shared.storeAnswered });
+          await sharing.write(this.toShared(obtained));
+          return obtained;
+        } finally {
+          await sharing.unlock();
+        }
+      }
+      // Another instance is renewing: its token arrives through the store, and this one spends no refresh grant.
+      await sharing.waitForWrite(this.lockTtlMs);
+      if (this.closed) throw this.closedError();
+      const shared = await this.newerSharedToken(sharing);
+      if (shared.obtained !== undefined) return shared.obtained;
+      if (!shared.storeAnswered) break;
+    }
+    // The store is down, or the lock holder never wrote: renew as a lone instance would.
+    return this.requestToken(grant, { storeAnswered: false });
+  }
+
+  /**
+   * The store's token when it is worth adopting: another one than the held token, never the token EnKash refused,
+   * with some life left, and living longer than the held one.
+   */
+  private async newerSharedToken(
+    sharing: TokenSharing,
+  ): Promise<{ obtained?: ObtainedToken; storeAnswered: boolean }> {
+    const shared = await sharing.read();
+    if (shared === 'unavailable') return { storeAnswered: false };
+    if (shared === undefined || this.closed) return { storeAnswered: true };
+    const lifetimeMs = shared.expiresAt - Date.now();
+    const held = this.held;
+    const worthAdopting =
+      shared.accessToken !== held?.accessToken &&
+      shared.accessToken !== this.lastRefusedToken &&
+      lifetimeMs >= MIN_USEFUL_LIFETIME_MS &&
+      (held === null || shared.expiresAt > held.expiresAt.getTime());
+    if (!worthAdopting) return { storeAnswered: true };
+    const tokenSet: TokenSet = {
+      accessToken: shared.accessToken,
+      lifetimeMs,
+      lifetimeAssumed: false,
+      ...(shared.refreshToken !== undefined ? { refreshToken: shared.refreshToken } : {}),
+    };
+    return { obtained: { tokenSet, source: 'store', sentAtMs: this.now() }, storeAnswered: true };
+  }
+
+  private toShared({ tokenSet, sentAtMs }: ObtainedToken): SharedEnkashToken {
+    const refreshToken = tokenSet.refreshToken ?? this.refreshToken;
+    return {
+      accessToken: tokenSet.accessToken,
+      expiresAt: Date.now() + (sentAtMs + tokenSet.lifetimeMs - this.now()),
+      ...(refreshToken !== undefined ? { refreshToken } : {}),
+    };
+  }
+
+  /** Another instance wrote a token: adopt it now rather than when this instance's own timer fires. */
+  private onSharedTokenWritten(): void {
+    // A request under way adopts whatever it finds (or gets from EnKash) itself.
+    if (this.closed || this.inFlight !== null || this.adoptingShared || this.sharing === undefined)
+      return;
+    this.adoptingShared = true;
+    void this.newerSharedToken(this.sharing)
+      .then(({ obtained }) => {
+        if (obtained !== undefined && !this.closed && this.inFlight === null) {
+          this.adopt(obtained.tokenSet, obtained.source, obtained.sentAtMs);
+        }
+      })
+      .finally(() => {
+        this.adoptingShared = false;
+      });
+  }
+
+  /** The store answers again (it may have restarted empty): give it the token this instance holds. */
+  private offerHeldToken(): void {
+    const held = this.held;
+    if (held === null || this.sharing === undefined || this.currentToken() === undefined) return;
+    void this.sharing.write({
+      accessToken: held.accessToken,
+      expiresAt: held.expiresAt.getTime(),
+      ...(held.refreshToken !== undefined ? { refreshToken: held.refreshToken } : {}),
+    });
+  }
+
+  /**
+   * A token from EnKash. Before a refresh grant, unless the shared store answered, it asks EnKash with the password
+   * grant for its current token: another replica may have renewed already (EnKash hands its current token back to
+   * the password grant), and a refresh grant of our own would revoke that replica's token.
+   */
+  private async requestToken(
+    grant: GrantType,
+    { storeAnswered }: { storeAnswered: boolean },
+  ): Promise<ObtainedToken> {
+    // A configured store that does not answer is itself the sign that other replicas exist.
+    const storeMissing = this.sharing !== undefined;
+    if (this.closed) throw this.closedError();
+    if (grant === 'refresh_token' && this.refreshToken !== undefined && !storeAnswered) {
+      const current = await this.serverTokenIfNewer(storeMissing);
+      if (current !== undefined) return current;
+      if (this.closed) throw this.closedError();
+    }
     this.lastRequestStartedAtMs = this.now();
     const { client } = this.deps;
     if (grant === 'refresh_token' && this.refreshToken !== undefined) {
@@ -289,13 +465,13 @@ export class TokenManager {
       if (tokenSet !== undefined) {
         // Adopting it would schedule the next renewal at once, and the one after: a storm. Back off instead.
         if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) throw this.tooShortLived();
-        return { tokenSet, usedGrant: grant, sentAtMs };
+        return { tokenSet, source: grant, sentAtMs };
       }
       this.refreshToken = undefined;
     }
     let sentAtMs = this.now();
     let tokenSet = await client.requestPasswordGrant();
-    let usedGrant: GrantType = 'password';
+    let source: GrantType = 'password';
     if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) {
       // The server handed back its current token in its last second: the refresh grant replaces it for a full
       // life; failing that, the next password grant after it has expired brings a new one.
@@ -305,7 +481,7 @@ export class TokenManager {
         refreshToken === undefined ? undefined : await this.refreshOrGiveWay(refreshToken);
       if (renewed !== undefined) {
         tokenSet = renewed;
-        usedGrant = 'refresh_token';
+        source = 'refresh_token';
       } else {
         await this.pause(MIN_USEFUL_LIFETIME_MS);
         sentAtMs = this.now();
@@ -313,7 +489,44 @@ export class TokenManager {
       }
       if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) throw this.tooShortLived();
     }
-    return { tokenSet, usedGrant, sentAtMs };
+    return { tokenSet, source, sentAtMs };
+  }
+
+  /**
+   * EnKash's current token when it is not the held one: another replica renewed it, and the held one is revoked (or
+   * it expired and EnKash issued a new one). `undefined` when EnKash still holds our token: the refresh grant follows.
+   * A refused password gives the check up for good (each try would be a failed login towards EnKash's lock-out) and
+   * lets the refresh grant go on, as it needs no password.
+   */
+  private async serverTokenIfNewer(storeMissing: boolean): Promise<ObtainedToken | undefined> {
+    const mode = this.deps.options.serverTokenCheck;
+    const wanted =
+      mode === 'always' || (mode === 'auto' && (this.replicaSuspected || storeMissing));
+    if (!wanted || this.serverCheckRefused) return undefined;
+    this.lastRequestStartedAtMs = this.now();
+    const sentAtMs = this.lastRequestStartedAtMs;
+    let current: TokenSet;
+    try {
+      current = await this.deps.client.requestPasswordGrant();
+    } catch (error) {
+      if (
+        !(error instanceof EnkashAuthError) ||
+        error.code !== 'invalid_credentials' ||
+        this.closed
+      )
+        throw error;
+      this.serverCheckRefused = true;
+      this.deps.logger.warn(serverTokenCheckRefused());
+      return undefined;
+    }
+    if (
+      current.accessToken !== this.held?.accessToken &&
+      current.lifetimeMs >= MIN_USEFUL_LIFETIME_MS
+    ) {
+      return { tokenSet: current, source: 'password', sentAtMs };
+    }
+    if (current.refreshToken !== undefined) this.refreshToken = current.refreshToken;
+    return undefined;
   }
 
   /**
@@ -334,22 +547,25 @@ export class TokenManager {
     }
   }
 
-  private adopt(tokenSet: TokenSet, grant: GrantType, sentAtMs: number): HeldToken {
+  private adopt(tokenSet: TokenSet, source: TokenSource, sentAtMs: number): HeldToken {
     if (this.closed) throw this.closedError();
     const now = this.now();
     const expiresAtMs = sentAtMs + tokenSet.lifetimeMs;
+    // EnKash usually answers a refresh grant without a new refresh token: the old one stays good.
+    if (tokenSet.refreshToken !== undefined) this.refreshToken = tokenSet.refreshToken;
     const held: HeldToken = {
       accessToken: tokenSet.accessToken,
       usableUntilMs: expiresAtMs - expiryGuardMs(tokenSet.lifetimeMs),
       expiresAt: new Date(Date.now() + (expiresAtMs - now)),
+      refreshToken: this.refreshToken,
     };
     this.held = held;
     const refusalPauseMs = this.refusals.handedBack(tokenSet.accessToken, now);
     if (refusalPauseMs !== undefined) this.deps.logger.warn(refusedTokenHandedBack(refusalPauseMs));
-    // EnKash usually answers a refresh grant without a new refresh token: the old one stays good.
-    if (tokenSet.refreshToken !== undefined) this.refreshToken = tokenSet.refreshToken;
     this.preferPasswordGrant = false;
-    this.lockout = null;
+    // A token another instance obtained says nothing of this instance's credentials: a lock-out stays, so that no
+    // password grant of ours follows the next 401.
+    if (source !== 'store') this.lockout = null;
     this.lastError = null;
     this.consecutiveFailures = 0;
     this.retryAfterUntilMs = Number.NEGATIVE_INFINITY;
@@ -359,9 +575,10 @@ export class TokenManager {
     const delayMs = renewalDelayMs(
       tokenSet.lifetimeMs,
       this.deps.options.refreshBeforeExpirySeconds,
+      this.renewalJitter,
     );
     this.deps.timer.schedule(delayMs - (now - sentAtMs), () => this.renewInBackground());
-    this.deps.logger.log(tokenObtained(grant, held.expiresAt, this.deps.timer.dueAt));
+    this.deps.logger.log(tokenObtained(source, held.expiresAt, this.deps.timer.dueAt));
     if (tokenSet.lifetimeAssumed) this.deps.logger.warn(lifetimeAssumed(tokenSet.lifetimeMs));
     if (tokenSet.lifetimeCapped) this.deps.logger.warn(lifetimeCapped(tokenSet.lifetimeMs));
     return held;
