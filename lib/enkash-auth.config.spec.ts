@@ -34,6 +34,20 @@ describe('enkashConfig: reading ENKASH_* variables', () => {
       tokenRequestTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       acquireOnStartup: true,
+      serverTokenCheck: 'auto',
+    });
+  });
+
+  it('shares the token through Redis when ENKASH_REDIS_URL is set', () => {
+    expect(
+      readEnkashOptionsFromEnvironment({
+        ...validEnvironment,
+        ENKASH_REDIS_URL: 'rediss://:redis-pass@cache.internal:6380/2',
+      }).redis,
+    ).toEqual({
+      url: 'rediss://:redis-pass@cache.internal:6380/2',
+      keyPrefix: 'enkash-auth:',
+      operationTimeoutMs: 500,
     });
   });
 
@@ -46,8 +60,10 @@ describe('enkashConfig: reading ENKASH_* variables', () => {
         ENKASH_TOKEN_TIMEOUT_MS: '2500',
         ENKASH_REQUEST_TIMEOUT_MS: '45000',
         ENKASH_ACQUIRE_ON_STARTUP: 'false',
+        ENKASH_SERVER_TOKEN_CHECK: 'always',
       }),
     ).toMatchObject({
+      serverTokenCheck: 'always',
       tokenPath: '/auth/oauth/token',
       refreshBeforeExpirySeconds: 600,
       tokenRequestTimeoutMs: 2500,
@@ -145,6 +161,8 @@ const allVariables = [
   ...numericVariables.map(([variable]) => variable),
   'ENKASH_TOKEN_PATH',
   'ENKASH_ACQUIRE_ON_STARTUP',
+  'ENKASH_SERVER_TOKEN_CHECK',
+  'ENKASH_REDIS_URL',
 ];
 
 /** One bad value of one variable, and the problem the error must state about that variable. */
@@ -208,6 +226,27 @@ const badValues: Array<[variable: string, value: string, problem: string]> = [
   ['ENKASH_ACQUIRE_ON_STARTUP', 'true ', 'has leading or trailing whitespace ("true "): remove it'],
   ['ENKASH_TOKEN_PATH', 'oauth/token', 'must be a path starting with "/"'],
   ['ENKASH_TOKEN_PATH', ' /oauth/token', 'has leading or trailing whitespace'],
+  ['ENKASH_SERVER_TOKEN_CHECK', 'true', 'must be one of auto, always, never (got "true")'],
+  ['ENKASH_SERVER_TOKEN_CHECK', 'Always', 'must be one of auto, always, never (got "Always")'],
+  [
+    'ENKASH_SERVER_TOKEN_CHECK',
+    'never ',
+    'has leading or trailing whitespace ("never "): remove it',
+  ],
+  ['ENKASH_REDIS_URL', 'localhost:6379', 'must be a redis:// or rediss:// URL'],
+  ['ENKASH_REDIS_URL', 'http://cache.internal', 'must be a redis:// or rediss:// URL'],
+  ['ENKASH_REDIS_URL', 'redis://', 'must be a redis:// or rediss:// URL'],
+  // A Redis password in the URL is masked when the URL is echoed.
+  [
+    'ENKASH_REDIS_URL',
+    'https://:Test@1234567@cache.internal',
+    'must be a redis:// or rediss:// URL such as redis://localhost:6379 (got "https://***@cache.internal")',
+  ],
+  [
+    'ENKASH_REDIS_URL',
+    'redis://:Test@1234567@cache.internal ',
+    'has leading or trailing whitespace ("redis://***@cache.internal "): remove it',
+  ],
 ];
 
 describe('enkashConfig: one bad value of one variable', () => {
@@ -252,6 +291,8 @@ describe('enkashConfig: one bad value of one variable', () => {
         ENKASH_TOKEN_TIMEOUT_MS: '',
         ENKASH_REQUEST_TIMEOUT_MS: '',
         ENKASH_ACQUIRE_ON_STARTUP: '',
+        ENKASH_SERVER_TOKEN_CHECK: '',
+        ENKASH_REDIS_URL: '',
       }),
     ).toEqual(readEnkashOptionsFromEnvironment(validEnvironment));
   });
@@ -310,6 +351,26 @@ describe('forRoot options validation', () => {
     ['requestTimeoutMs', 2 ** 31, 'requestTimeoutMs must be a positive whole number'],
     ['requestTimeoutMs', '1e3', 'requestTimeoutMs must be a positive whole number'],
     ['acquireOnStartup', 'yes', 'acquireOnStartup must be true or false'],
+    ['serverTokenCheck', true, 'serverTokenCheck must be one of auto, always, never'],
+    ['redis', 'redis://localhost', 'redis must be an object with a url or a client'],
+    ['redis', {}, 'redis.url is required'],
+    [
+      'redis',
+      { url: 'redis://localhost', keyPrefix: 'a b' },
+      'redis.keyPrefix must be a non-empty',
+    ],
+    [
+      'redis',
+      { url: 'redis://localhost', operationTimeoutMs: 0 },
+      'redis.operationTimeoutMs must be',
+    ],
+    ['redis', { client: {} }, 'redis.client must be an ioredis client'],
+    [
+      'redis',
+      { url: 'redis://localhost', client: { duplicate: () => undefined } },
+      'redis takes a url or a client, not both',
+    ],
+    ['tokenStore', { get: () => undefined }, 'tokenStore must implement TokenStore'],
   ])('names the option %s=%p, never an ENKASH_* variable', (option, value, problem) => {
     let caught: unknown;
     try {
@@ -330,5 +391,42 @@ describe('forRoot options validation', () => {
     expect(
       resolveEnkashAuthOptions({ ...validOptions, requestTimeoutMs: '45000' }).requestTimeoutMs,
     ).toBe(45_000);
+  });
+});
+
+describe('token store options', () => {
+  const validOptions = {
+    baseUrl: 'https://api.enkash.in',
+    clientId: 'id',
+    clientSecret: 'the-client-secret',
+    username: 'user',
+    password: 'Test@1234567',
+  };
+  const store = {
+    get: () => Promise.resolve(undefined),
+    set: () => Promise.resolve(true),
+    acquireLock: () => Promise.resolve(true),
+    releaseLock: () => Promise.resolve(),
+    onTokenWritten: () => () => undefined,
+  };
+
+  it("keeps a store of the application's own as it is", () => {
+    expect(resolveEnkashAuthOptions({ ...validOptions, tokenStore: store }).tokenStore).toBe(store);
+  });
+
+  it('refuses two stores at once', () => {
+    expect(() =>
+      resolveEnkashAuthOptions({
+        ...validOptions,
+        tokenStore: store,
+        redis: { url: 'redis://localhost' },
+      }),
+    ).toThrow('tokenStore and redis cannot both be set: choose one store');
+  });
+
+  it('leaves the token unshared when neither is set', () => {
+    const resolved = resolveEnkashAuthOptions(validOptions);
+    expect(resolved.redis).toBeUndefined();
+    expect(resolved.tokenStore).toBeUndefined();
   });
 });

@@ -18,7 +18,21 @@ export const ENKASH_ENVIRONMENT_VARIABLES = {
   tokenRequestTimeoutMs: 'ENKASH_TOKEN_TIMEOUT_MS',
   requestTimeoutMs: 'ENKASH_REQUEST_TIMEOUT_MS',
   acquireOnStartup: 'ENKASH_ACQUIRE_ON_STARTUP',
-} as const satisfies Record<keyof EnkashAuthOptions, string>;
+  serverTokenCheck: 'ENKASH_SERVER_TOKEN_CHECK',
+  /** Only the URL of the `redis` option has a variable. */
+  redis: 'ENKASH_REDIS_URL',
+} as const satisfies Record<Exclude<keyof EnkashAuthOptions, 'tokenStore'>, string>;
+
+/** Options that may be left out of the environment: an empty variable counts as unset. */
+const OPTIONAL_OPTIONS = [
+  'tokenPath',
+  'refreshBeforeExpirySeconds',
+  'tokenRequestTimeoutMs',
+  'requestTimeoutMs',
+  'acquireOnStartup',
+  'serverTokenCheck',
+  'redis',
+] as const;
 
 /**
  * Reads and validates the `ENKASH_*` variables of an environment, with every default applied.
@@ -29,21 +43,17 @@ export function readEnkashOptionsFromEnvironment(
   environment: NodeJS.ProcessEnv = process.env,
 ): ResolvedEnkashAuthOptions {
   const raw: Partial<Record<keyof EnkashAuthOptions, unknown>> = {};
+  // An optional variable set to an empty string is treated as unset; required ones are reported as empty.
   for (const [option, variable] of Object.entries(ENKASH_ENVIRONMENT_VARIABLES)) {
-    const value = environment[variable];
-    // An optional variable set to an empty string is treated as unset; required ones are reported as empty.
-    raw[option as keyof EnkashAuthOptions] = value;
+    raw[option as keyof EnkashAuthOptions] = environment[variable];
   }
-  for (const option of [
-    'tokenPath',
-    'refreshBeforeExpirySeconds',
-    'tokenRequestTimeoutMs',
-    'requestTimeoutMs',
-    'acquireOnStartup',
-  ] as const) {
+  for (const option of OPTIONAL_OPTIONS) {
     if (raw[option] === '') raw[option] = undefined;
   }
-  return resolveEnkashAuthOptions(raw, (option) => ENKASH_ENVIRONMENT_VARIABLES[option]);
+  if (raw.redis !== undefined) raw.redis = { url: raw.redis };
+  return resolveEnkashAuthOptions(raw, (option) =>
+    option === 'tokenStore' ? option : ENKASH_ENVIRONMENT_VARIABLES[option],
+  );
 }
 
 /**

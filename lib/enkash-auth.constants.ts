@@ -1,3 +1,5 @@
+import { REDIS_TOKEN_STORE_DEFAULTS } from './store/redis-token-store.js';
+
 /** Context of every log line the library writes through Nest's `Logger`. */
 export const ENKASH_AUTH_LOGGER_CONTEXT = 'EnkashAuth';
 
@@ -11,4 +13,8 @@ export const ENKASH_AUTH_DEFAULTS = {
   tokenRequestTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   acquireOnStartup: true,
+  serverTokenCheck: 'auto',
 } as const;
+
+/** Defaults of {@link EnkashRedisOptions}: those of the Redis token store. */
+export const ENKASH_REDIS_DEFAULTS = REDIS_TOKEN_STORE_DEFAULTS;

@@ -6,7 +6,7 @@ import {
   type EnkashAuthModuleAsyncOptions,
   type EnkashAuthModuleOptions,
 } from './enkash-auth.module-definition.js';
-import { resolvedOptionsProvider } from './enkash-auth.providers.js';
+import { resolvedOptionsProvider, sharedStoreProvider } from './enkash-auth.providers.js';
 import { EnkashAuthService } from './enkash-auth.service.js';
 import { EnkashHttpService } from './http/enkash-http.service.js';
 import { EnkashAuthInterceptor } from './interceptors/enkash-auth.interceptor.js';
@@ -32,7 +32,13 @@ function withPrivateHttpModule(module: DynamicModule): DynamicModule {
  * EnkashAuthModule.forRootAsync(enkashConfig.asProvider())
  */
 @Module({
-  providers: [resolvedOptionsProvider, EnkashAuthService, EnkashHttpService, EnkashAuthInterceptor],
+  providers: [
+    resolvedOptionsProvider,
+    sharedStoreProvider,
+    EnkashAuthService,
+    EnkashHttpService,
+    EnkashAuthInterceptor,
+  ],
   exports: [EnkashAuthService, EnkashHttpService, EnkashAuthInterceptor],
 })
 export class EnkashAuthModule extends ConfigurableEnkashAuthModule {

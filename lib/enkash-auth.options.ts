@@ -1,9 +1,12 @@
 import { EnkashAuthError } from './errors/enkash-auth.error.js';
-import { ENKASH_AUTH_DEFAULTS } from './enkash-auth.constants.js';
+import { ENKASH_AUTH_DEFAULTS, ENKASH_REDIS_DEFAULTS } from './enkash-auth.constants.js';
 import type {
   EnkashAuthOptions,
+  EnkashServerTokenCheck,
   ResolvedEnkashAuthOptions,
+  ResolvedEnkashRedisOptions,
 } from './interfaces/enkash-auth-options.interface.js';
+import type { TokenStore } from './store/token-store.interface.js';
 import { invalidConfiguration } from './enkash-auth.messages.js';
 
 type OptionName = keyof EnkashAuthOptions;
@@ -158,6 +161,141 @@ function checkBoolean(
   return fallback;
 }
 
+const SERVER_TOKEN_CHECKS: readonly EnkashServerTokenCheck[] = ['auto', 'always', 'never'];
+
+function checkServerTokenCheck(
+  value: unknown,
+  label: string,
+  problems: string[],
+): EnkashServerTokenCheck {
+  const fallback = ENKASH_AUTH_DEFAULTS.serverTokenCheck;
+  if (value === undefined) return fallback;
+  if (SERVER_TOKEN_CHECKS.includes(value as EnkashServerTokenCheck)) {
+    return value as EnkashServerTokenCheck;
+  }
+  if (validButPadded(value, /^(auto|always|never)$/)) {
+    problems.push(whitespaceProblem(value, label, { secret: false }));
+    return fallback;
+  }
+  const got = typeof value === 'string' ? ` (got "${shown(value)}")` : '';
+  problems.push(`${label} must be one of ${SERVER_TOKEN_CHECKS.join(', ')}${got}`);
+  return fallback;
+}
+
+const MAX_STORE_OPERATION_TIMEOUT_MS = 60_000;
+const TOKEN_STORE_METHODS = [
+  'get',
+  'set',
+  'acquireLock',
+  'releaseLock',
+  'onTokenWritten',
+] as const satisfies readonly (keyof TokenStore)[];
+
+function isTokenStore(value: unknown): value is TokenStore {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    TOKEN_STORE_METHODS.every(
+      (method) => typeof (value as Record<string, unknown>)[method] === 'function',
+    )
+  );
+}
+
+function checkRedisUrl(value: unknown, label: string, problems: string[]): string {
+  const text = checkRequiredText(value, label, problems, { secret: false });
+  if (text === '' || padded(text)) return '';
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ||
+    url.hostname === ''
+  ) {
+    problems.push(
+      `${label} must be a redis:// or rediss:// URL such as redis://localhost:6379 (got "${shown(text)}")`,
+    );
+    return '';
+  }
+  return text;
+}
+
+/**
+ * `redis` of the options: a URL or a client, not both. In the environment only the URL exists, and every problem
+ * is named after its variable.
+ */
+function checkRedis(
+  value: unknown,
+  labelOf: OptionLabeller,
+  problems: string[],
+): ResolvedEnkashRedisOptions | undefined {
+  if (value === undefined) return undefined;
+  const label = labelOf('redis');
+  const fieldLabel = (field: string): string => (label === 'redis' ? `redis.${field}` : label);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`${label} must be an object with a url or a client`);
+    return undefined;
+  }
+  const given = value as Record<string, unknown>;
+  const keyPrefix = given.keyPrefix ?? ENKASH_REDIS_DEFAULTS.keyPrefix;
+  if (
+    typeof keyPrefix !== 'string' ||
+    keyPrefix === '' ||
+    /\s/.test(keyPrefix) ||
+    keyPrefix.length > 100
+  ) {
+    problems.push(
+      `${fieldLabel('keyPrefix')} must be a non-empty string without whitespace, at most 100 characters`,
+    );
+  }
+  const operationTimeoutMs = checkPositiveInteger(
+    given.operationTimeoutMs,
+    ENKASH_REDIS_DEFAULTS.operationTimeoutMs,
+    MAX_STORE_OPERATION_TIMEOUT_MS,
+    fieldLabel('operationTimeoutMs'),
+    problems,
+  );
+  const common = { keyPrefix: String(keyPrefix), operationTimeoutMs };
+  if (given.client !== undefined) {
+    if (given.url !== undefined) {
+      problems.push(`${label} takes a url or a client, not both`);
+      return undefined;
+    }
+    const client = given.client as { duplicate?: unknown } | null;
+    if (typeof client !== 'object' || client === null || typeof client.duplicate !== 'function') {
+      problems.push(`${fieldLabel('client')} must be an ioredis client`);
+      return undefined;
+    }
+    return { ...common, client: given.client as NonNullable<ResolvedEnkashRedisOptions['client']> };
+  }
+  const url = checkRedisUrl(given.url, fieldLabel('url'), problems);
+  return url === '' ? undefined : { ...common, url };
+}
+
+function checkTokenStore(
+  value: unknown,
+  redis: unknown,
+  labelOf: OptionLabeller,
+  problems: string[],
+): TokenStore | undefined {
+  if (value === undefined) return undefined;
+  if (!isTokenStore(value)) {
+    problems.push(
+      `${labelOf('tokenStore')} must implement TokenStore (${TOKEN_STORE_METHODS.join(', ')})`,
+    );
+    return undefined;
+  }
+  if (redis !== undefined) {
+    problems.push(
+      `${labelOf('tokenStore')} and ${labelOf('redis')} cannot both be set: choose one store`,
+    );
+  }
+  return value;
+}
+
 /**
  * Validates options and applies defaults. Every problem is collected, so that a user fixes their `.env` in one go;
  * values of secrets are never echoed.
@@ -208,9 +346,20 @@ export function resolveEnkashAuthOptions(
       labelOf('acquireOnStartup'),
       problems,
     ),
+    serverTokenCheck: checkServerTokenCheck(
+      options.serverTokenCheck,
+      labelOf('serverTokenCheck'),
+      problems,
+    ),
   };
+  const redis = checkRedis(options.redis, labelOf, problems);
+  const tokenStore = checkTokenStore(options.tokenStore, options.redis, labelOf, problems);
   if (problems.length > 0) {
     throw new EnkashAuthError('config', invalidConfiguration(problems));
   }
-  return Object.freeze(resolved);
+  return Object.freeze({
+    ...resolved,
+    ...(redis !== undefined ? { redis: Object.freeze(redis) } : {}),
+    ...(tokenStore !== undefined ? { tokenStore } : {}),
+  });
 }

@@ -1,4 +1,6 @@
 import type { FactoryProvider } from '@nestjs/common';
+import { createRedisTokenStore } from './store/redis-token-store.js';
+import type { TokenStore } from './store/token-store.interface.js';
 import { ENKASH_AUTH_MODULE_OPTIONS } from './enkash-auth.module-definition.js';
 import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
 import type {
@@ -16,4 +18,33 @@ export const resolvedOptionsProvider: FactoryProvider<ResolvedEnkashAuthOptions>
   provide: ENKASH_RESOLVED_OPTIONS,
   useFactory: (options: EnkashAuthOptions) => resolveEnkashAuthOptions(options),
   inject: [ENKASH_AUTH_MODULE_OPTIONS],
+};
+
+/** The token store of one registration, when the token is shared, with how to let go of it at shutdown. */
+export interface SharedStoreHandle {
+  readonly store: TokenStore;
+  readonly operationTimeoutMs?: number;
+  /** Closes what the library opened (Redis connections); a store or client of the application's own stays open. */
+  close(): Promise<void>;
+}
+
+/** The {@link SharedStoreHandle} of one registration, or `null` for a lone instance. */
+export const ENKASH_SHARED_STORE = Symbol('ENKASH_SHARED_STORE');
+
+/** Opens the Redis store when `redis` is set; never waits for Redis to answer, so that a boot never hangs on it. */
+export const sharedStoreProvider: FactoryProvider<SharedStoreHandle | null> = {
+  provide: ENKASH_SHARED_STORE,
+  useFactory: async (options: ResolvedEnkashAuthOptions): Promise<SharedStoreHandle | null> => {
+    if (options.tokenStore !== undefined) {
+      return { store: options.tokenStore, close: () => Promise.resolve() };
+    }
+    if (options.redis === undefined) return null;
+    const store = await createRedisTokenStore(options.redis);
+    return {
+      store,
+      operationTimeoutMs: options.redis.operationTimeoutMs,
+      close: () => store.close(),
+    };
+  },
+  inject: [ENKASH_RESOLVED_OPTIONS],
 };

@@ -9,7 +9,9 @@ import {
   ENKASH_AUTH_LOGGER_CONTEXT,
   ENKASH_TOKEN_RENEWAL_TIMEOUT,
 } from './enkash-auth.constants.js';
-import { ENKASH_RESOLVED_OPTIONS } from './enkash-auth.providers.js';
+import { ENKASH_RESOLVED_OPTIONS, ENKASH_SHARED_STORE } from './enkash-auth.providers.js';
+import type { SharedStoreHandle } from './enkash-auth.providers.js';
+import { tokenStoreKey } from './store/token-store-key.js';
 import type { ResolvedEnkashAuthOptions } from './interfaces/enkash-auth-options.interface.js';
 import type { EnkashTokenStatus } from './interfaces/enkash-token-status.interface.js';
 import { RenewalTimer } from './token/renewal-timer.js';
@@ -18,7 +20,8 @@ import { TokenManager } from './token/token-manager.js';
 
 /**
  * Holds the EnKash access token: fetches it with the password grant, caches it, shares one request among concurrent
- * callers, and renews it before expiry with the refresh grant on a `@nestjs/schedule` timeout.
+ * callers, and renews it before expiry with the refresh grant on a `@nestjs/schedule` timeout. With a shared token
+ * store (Redis), one replica renews and the others adopt its token.
  */
 @Injectable()
 export class EnkashAuthService
@@ -27,12 +30,16 @@ export class EnkashAuthService
   private readonly logger = new Logger(ENKASH_AUTH_LOGGER_CONTEXT);
   private readonly tokens: TokenManager;
   private readonly acquireOnStartup: boolean;
+  private storeClosed: Promise<void> | undefined;
 
   constructor(
     @Inject(ENKASH_RESOLVED_OPTIONS) options: ResolvedEnkashAuthOptions,
     // The host's registry when it imports ScheduleModule.forRoot(); a private one otherwise. Never forRoot() here:
     // a second forRoot() would run every cron job of the host twice.
     @Optional() schedulerRegistry?: SchedulerRegistry,
+    @Optional()
+    @Inject(ENKASH_SHARED_STORE)
+    private readonly sharedStore?: SharedStoreHandle | null,
   ) {
     this.acquireOnStartup = options.acquireOnStartup;
     this.tokens = new TokenManager({
@@ -43,6 +50,17 @@ export class EnkashAuthService
         ENKASH_TOKEN_RENEWAL_TIMEOUT,
       ),
       logger: this.logger,
+      ...(sharedStore
+        ? {
+            sharedStore: {
+              store: sharedStore.store,
+              key: tokenStoreKey(options),
+              ...(sharedStore.operationTimeoutMs !== undefined
+                ? { operationTimeoutMs: sharedStore.operationTimeoutMs }
+                : {}),
+            },
+          }
+        : {}),
     });
   }
 
@@ -87,13 +105,19 @@ export class EnkashAuthService
     if (this.acquireOnStartup) this.tokens.start();
   }
 
-  /** @internal Clears the renewal timer and aborts the token request under way. */
-  onModuleDestroy(): void {
-    this.tokens.close();
+  /** @internal Clears the renewal timer, aborts the token request under way and closes the Redis connections. */
+  onModuleDestroy(): Promise<void> {
+    return this.close();
   }
 
   /** @internal Same as {@link onModuleDestroy}, for hosts that only enable shutdown hooks. */
-  onApplicationShutdown(): void {
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
+  private close(): Promise<void> {
     this.tokens.close();
+    this.storeClosed ??= this.sharedStore?.close() ?? Promise.resolve();
+    return this.storeClosed;
   }
 }

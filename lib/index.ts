@@ -15,7 +15,15 @@ export {
   ENKASH_ENVIRONMENT_VARIABLES,
 } from './enkash-auth.config.js';
 export type { EnkashConfig } from './enkash-auth.config.js';
-export { ENKASH_AUTH_DEFAULTS, ENKASH_TOKEN_RENEWAL_TIMEOUT } from './enkash-auth.constants.js';
+export {
+  ENKASH_AUTH_DEFAULTS,
+  ENKASH_REDIS_DEFAULTS,
+  ENKASH_TOKEN_RENEWAL_TIMEOUT,
+} from './enkash-auth.constants.js';
+export { InMemoryTokenStore } from './store/in-memory-token-store.js';
+export { RedisTokenStore, createRedisTokenStore } from './store/redis-token-store.js';
+export type { RedisTokenStoreOptions } from './store/redis-token-store.js';
+export type { SharedEnkashToken, TokenStore } from './store/token-store.interface.js';
 export { EnkashAuthError } from './errors/enkash-auth.error.js';
 export type { EnkashAuthErrorCode, EnkashAuthErrorDetails } from './errors/enkash-auth.error.js';
 export { EnkashHttpError } from './errors/enkash-http.error.js';
@@ -25,7 +33,10 @@ export type {
 } from './errors/enkash-http.error.js';
 export type {
   EnkashAuthOptions,
+  EnkashRedisOptions,
+  EnkashServerTokenCheck,
   ResolvedEnkashAuthOptions,
+  ResolvedEnkashRedisOptions,
 } from './interfaces/enkash-auth-options.interface.js';
 export type { EnkashAuthenticatedRequest } from './interfaces/enkash-authenticated-request.interface.js';
 export type {

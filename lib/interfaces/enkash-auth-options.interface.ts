@@ -1,3 +1,24 @@
+import type { Redis } from 'ioredis';
+import type { TokenStore } from '../store/token-store.interface.js';
+
+/**
+ * Where several replicas share their token: a Redis server, given by URL or as a connected `ioredis` client.
+ * Needs the optional dependency `ioredis`.
+ */
+export interface EnkashRedisOptions {
+  /** `redis://[:password@]host[:port][/db]`, or `rediss://` for TLS. Environment: `ENKASH_REDIS_URL`. */
+  url?: string;
+  /** An `ioredis` client of the application's own, instead of `url`; it is left open at shutdown. */
+  client?: Redis;
+  /** Prefix of every key and channel the library uses. Default: `enkash-auth:`. */
+  keyPrefix?: string;
+  /**
+   * How long one Redis operation may take before the instance carries on without Redis, in milliseconds.
+   * Default: `500`.
+   */
+  operationTimeoutMs?: number;
+}
+
 /**
  * Options of {@link EnkashAuthModule}. With `enkashConfig` they are read from the environment (`ENKASH_*`).
  */
@@ -39,7 +60,42 @@ export interface EnkashAuthOptions {
    * call to EnKash does not wait for it. A failure is logged, never thrown at boot. Default: `true`.
    */
   acquireOnStartup?: boolean;
+  /**
+   * Shares the token with the application's other replicas through Redis, so that one renews it and the others
+   * adopt it: EnKash's refresh grant revokes the previous token at once. Environment: `ENKASH_REDIS_URL`.
+   */
+  redis?: EnkashRedisOptions;
+  /** A token store of your own instead of `redis` (e.g. `InMemoryTokenStore` for registrations in one process). */
+  tokenStore?: TokenStore;
+  /**
+   * Whether, before a refresh grant, the instance asks EnKash with the password grant for its current token, so as
+   * not to revoke a token another replica renewed already (EnKash hands its current token to the password grant).
+   * Never while a shared store answers: the store coordinates then. Each check is one more login.
+   * - `auto`: once EnKash has refused one of this instance's tokens before it expired (the sign of a replica that
+   *   renewed it), and whenever a configured store does not answer.
+   * - `always`: before every refresh grant.
+   * - `never`: the refresh grant alone.
+   *
+   * Default: `auto`. Environment: `ENKASH_SERVER_TOKEN_CHECK`.
+   */
+  serverTokenCheck?: EnkashServerTokenCheck;
 }
 
+/** When an instance checks EnKash's current token before a refresh grant; see `serverTokenCheck`. */
+export type EnkashServerTokenCheck = 'auto' | 'always' | 'never';
+
+/** {@link EnkashRedisOptions} after validation, with every default applied. */
+export type ResolvedEnkashRedisOptions = Readonly<
+  Required<Pick<EnkashRedisOptions, 'keyPrefix' | 'operationTimeoutMs'>> &
+    ({ url: string; client?: undefined } | { url?: undefined; client: Redis })
+>;
+
 /** {@link EnkashAuthOptions} after validation, with every default applied. */
-export type ResolvedEnkashAuthOptions = Readonly<Required<EnkashAuthOptions>>;
+export type ResolvedEnkashAuthOptions = Readonly<
+  Required<Omit<EnkashAuthOptions, 'redis' | 'tokenStore'>> & {
+    /** Set when the token is shared through Redis. */
+    redis?: ResolvedEnkashRedisOptions;
+    /** Set when the token is shared through a store of the application's own. */
+    tokenStore?: TokenStore;
+  }
+>;
