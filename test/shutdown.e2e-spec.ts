@@ -3,12 +3,7 @@
 // socket or ref'd timer is left, nothing is sent or logged afterwards; a child process that boots, fetches a token
 // and closes its app exits by itself.
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { ModuleMetadata } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
@@ -27,11 +22,16 @@ import type { EnkashAuthOptions } from '../lib/index.js';
 import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator } from '../lib/testing/index.js';
 import { environmentFor, optionsFor, sleep } from './support/enkash-app.js';
+import {
+  childEnvironment,
+  compileChildFixtures,
+  FixtureProcess,
+  removeChildFixtures,
+} from './support/child-fixtures.js';
 import { addedSince, liveResources } from './support/live-resources.js';
 import { SecretWatch, secretsOfSimulator } from './support/secret-watch.js';
 import { until, within } from './support/waiting.js';
 
-const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BALANCE = '/api/v0/payout-account/balance';
 
 /** What "promptly" means for close(). */
@@ -370,94 +370,11 @@ describe('closing the application', () => {
   });
 });
 
-/** Where a child's compiled fixture goes: under node_modules, so that it resolves @nestjs/* from the project. */
-const CHILD_OUTPUT_ROOT = join(
-  REPOSITORY_ROOT,
-  'node_modules',
-  '.cache',
-  'nestjs-enkash-auth-tests',
-);
-
 /** How long a child may take to exit after it reported that its app is closed. */
 const CHILD_EXIT_LIMIT_MS = 5_000;
 
 /** How long a child may take to close its app once told to: close() is prompt, the rest is a process on a busy machine. */
 const CHILD_CLOSE_LIMIT_MS = 2_000;
-
-interface ChildReport {
-  event: string;
-  [detail: string]: unknown;
-}
-
-/** A running fixture process, its output and its reports. */
-class FixtureProcess {
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  private readonly child: ChildProcess;
-  private running = true;
-
-  constructor(script: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [script], {
-      cwd: REPOSITORY_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // 'close': the process has exited and its output has been read to the end.
-    this.exited = new Promise((resolve, reject) => {
-      this.child.once('error', (error) => {
-        this.running = false;
-        reject(error);
-      });
-      this.child.once('close', (code, signal) => {
-        this.running = false;
-        resolve({ code, signal, at: Date.now() });
-      });
-    });
-    // Reported by report() or by whoever awaits `exited`, not as an unhandled rejection as well.
-    this.exited.catch(() => undefined);
-    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-  }
-
-  /** The reports printed so far. */
-  reports(): ChildReport[] {
-    return this.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('FIXTURE {'))
-      .map((line) => JSON.parse(line.slice('FIXTURE '.length)) as ChildReport);
-  }
-
-  /** The `event` report and when it was seen; fails when the process exits or `ms` pass first. */
-  async report(event: string, ms: number): Promise<{ report: ChildReport; at: number }> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const found = this.reports().find((report) => report.event === event);
-      if (found !== undefined) return { report: found, at: Date.now() };
-      if (!this.running || Date.now() >= deadline) {
-        throw new Error(
-          `No "${event}" report from the child within ${ms} ms. stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
-        );
-      }
-      await sleep(10);
-    }
-  }
-
-  /** What the child printed after its `closed` report. */
-  outputAfterClosed(): string {
-    const index = this.stdout.indexOf('FIXTURE {"event":"closed"');
-    const rest = index < 0 ? '' : this.stdout.slice(index);
-    return rest.slice(rest.indexOf('\n') + 1);
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-
-  kill(): void {
-    if (this.running) this.child.kill('SIGKILL');
-  }
-}
 
 describe('a child process that boots, fetches a token and closes its app', () => {
   let outputDirectory: string;
@@ -466,37 +383,12 @@ describe('a child process that boots, fetches a token and closes its app', () =>
   let child: FixtureProcess | undefined;
 
   beforeAll(async () => {
-    outputDirectory = join(CHILD_OUTPUT_ROOT, `shutdown-${process.pid}-${randomUUID()}`);
-    // No type check: `npx tsc --noEmit -p tsconfig.json` checks these files; here only the emit is needed, fast.
-    const compiler = spawn(
-      process.execPath,
-      [
-        'node_modules/typescript/bin/tsc',
-        '-p',
-        'test/fixtures/tsconfig.child.json',
-        '--outDir',
-        outputDirectory,
-        '--noCheck',
-      ],
-      { cwd: REPOSITORY_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    compiler.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    compiler.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      compiler.once('error', reject);
-      compiler.once('close', resolve);
-    });
-    if (code !== 0) throw new Error(`Compiling the child fixture failed (${code}):\n${output}`);
-    // Node looks for the package scope up to node_modules only: without this, the output would load as CommonJS.
-    await writeFile(join(outputDirectory, 'package.json'), '{ "type": "module" }\n');
+    outputDirectory = await compileChildFixtures('shutdown');
     fixtureScript = join(outputDirectory, 'test', 'fixtures', 'boot-fetch-close.js');
   }, 60_000);
 
   afterAll(async () => {
-    if (outputDirectory !== undefined) await rm(outputDirectory, { recursive: true, force: true });
-    // Only once empty: another run may be using it.
-    await rmdir(CHILD_OUTPUT_ROOT).catch(() => undefined);
+    if (outputDirectory !== undefined) await removeChildFixtures(outputDirectory);
   });
 
   beforeEach(async () => {
@@ -510,14 +402,10 @@ describe('a child process that boots, fetches a token and closes its app', () =>
   });
 
   function startChild(mode: 'fetch' | 'close-while-waiting'): FixtureProcess {
-    // Without NODE_OPTIONS: flags meant for jest (--experimental-vm-modules) would make the child print warnings.
-    const { NODE_OPTIONS: _jestOptions, ...environment } = process.env;
-    child = new FixtureProcess(fixtureScript, {
-      ...environment,
-      ...environmentFor(simulator),
-      SHUTDOWN_FIXTURE_MODE: mode,
-      NO_COLOR: '1',
-    });
+    child = new FixtureProcess(
+      fixtureScript,
+      childEnvironment({ ...environmentFor(simulator), SHUTDOWN_FIXTURE_MODE: mode }),
+    );
     return child;
   }
 
