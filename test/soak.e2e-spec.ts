@@ -18,9 +18,13 @@ const DURATION_MS = 21_000;
 const ANNOUNCED_LIFETIME_SECONDS = Math.floor(TOKEN_LIFETIME_SECONDS);
 /**
  * Tokens shorter than twice `refreshBeforeExpirySeconds` are renewed at half their announced life, leaving the other
- * half for retries: this many renewals fit in the run, one token request each.
+ * half for retries, or up to a quarter of it earlier (the jitter that spreads replicas): from 0.5 to 1 s apart here.
  */
-const EXPECTED_RENEWALS = Math.floor(DURATION_MS / ((ANNOUNCED_LIFETIME_SECONDS / 2) * 1_000));
+const LATEST_RENEWAL_MS = (ANNOUNCED_LIFETIME_SECONDS / 2) * 1_000;
+const EARLIEST_RENEWAL_MS = (ANNOUNCED_LIFETIME_SECONDS / 4) * 1_000;
+/** Renewals that fit in the run, one token request each: between these two. */
+const FEWEST_RENEWALS = Math.floor(DURATION_MS / LATEST_RENEWAL_MS);
+const MOST_RENEWALS = Math.floor(DURATION_MS / EARLIEST_RENEWAL_MS);
 
 interface SoakFigures {
   calls: number;
@@ -101,8 +105,8 @@ describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
       `soak: ${CALLERS} callers, ${DURATION_MS / 1_000} s, ${TOKEN_LIFETIME_SECONDS} s tokens: ` +
         `${figures.calls} calls, ${figures.failures} failed ${JSON.stringify(figures.failureCodes)}, ` +
         `token requests: ${figures.passwordGrants} password + ${figures.refreshGrants} refresh ` +
-        `(${figures.tokensIssued} tokens issued; ~${EXPECTED_RENEWALS} renewals expected at half of the ` +
-        `${ANNOUNCED_LIFETIME_SECONDS} s announced lifetime), ` +
+        `(${figures.tokensIssued} tokens issued; ${FEWEST_RENEWALS} to ${MOST_RENEWALS} renewals expected at ` +
+        `a quarter to half of the ${ANNOUNCED_LIFETIME_SECONDS} s announced lifetime), ` +
         `${(tokensIssued / tokenLifetimes).toFixed(1)} token requests per ${TOKEN_LIFETIME_SECONDS} s token ` +
         `lifetime, each at least ${figures.shortestGapMs} ms after the previous one; ` +
         `${figures.resourceUnauthorized} calls met a 401 after a renewal and were sent again, ` +
@@ -124,11 +128,11 @@ describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
 
   it('makes one token request per renewal: one login, then the refresh grant only', () => {
     expect(figures.passwordGrants).toBe(1);
-    expect(figures.refreshGrants).toBeGreaterThanOrEqual(EXPECTED_RENEWALS - 3);
-    expect(figures.refreshGrants).toBeLessThanOrEqual(EXPECTED_RENEWALS + 1);
+    expect(figures.refreshGrants).toBeGreaterThanOrEqual(FEWEST_RENEWALS - 3);
+    expect(figures.refreshGrants).toBeLessThanOrEqual(MOST_RENEWALS + 1);
     expect(figures.tokensIssued).toBe(figures.passwordGrants + figures.refreshGrants);
-    // Nothing on top of the renewals: they come a second apart (half of the announced 2 s).
-    expect(figures.shortestGapMs).toBeGreaterThan(800);
+    // Nothing on top of the renewals: they come at least half a second apart.
+    expect(figures.shortestGapMs).toBeGreaterThan(EARLIEST_RENEWAL_MS * 0.8);
   });
 
   it('keeps renewing on schedule: the token held at the end is the one EnKash holds', () => {
@@ -139,7 +143,7 @@ describe('soak: 20 callers through 21 seconds of 2.5-second tokens', () => {
 
   it('never logs or throws a secret or a token, shutdown included', async () => {
     await closeApp();
-    expect(watch.lines.length).toBeGreaterThan(EXPECTED_RENEWALS - 2);
+    expect(watch.lines.length).toBeGreaterThan(FEWEST_RENEWALS - 2);
     expect(watch.leaks(secretsOfSimulator(simulator))).toEqual([]);
   });
 });

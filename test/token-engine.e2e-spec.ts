@@ -8,6 +8,7 @@ import type { EnkashAuthService } from '../lib/index.js';
 import { startEnkashSimulator } from '../lib/testing/index.js';
 import type { EnkashSimulator } from '../lib/testing/index.js';
 import { bootWith, optionsFor, secretsOf, sleep } from './support/enkash-app.js';
+import { until } from './support/waiting.js';
 import { describeError } from './support/secret-watch.js';
 import { addedSince, liveResources } from './support/live-resources.js';
 import { freeLoopbackPort } from './support/ports.js';
@@ -94,15 +95,19 @@ describe('EnkashAuthService against the EnKash simulator', () => {
   });
 
   describe('renewal before expiry', () => {
-    it('renews a 2-second token with the refresh grant at half its life, revoking the old one', async () => {
+    it('renews a 2-second token with the refresh grant a quarter to half into its life, revoking the old one', async () => {
       simulator.setTokenLifetime(2);
       const auth = await boot();
       const first = await auth.getAccessToken();
+      const { expiresAt, nextRenewalAt } = auth.getStatus();
+      const marginMs = expiresAt!.getTime() - nextRenewalAt!.getTime();
+      // The margin is half the lifetime, and the jitter adds up to half of that.
+      expect(marginMs).toBeGreaterThanOrEqual(1_000 - 5);
+      expect(marginMs).toBeLessThanOrEqual(1_500 + 5);
 
-      await sleep(700);
+      await sleep(nextRenewalAt!.getTime() - Date.now() - 150);
       expect(simulator.stats.refreshGrants).toBe(0);
-      await sleep(700); // the renewal is due 1 s after the request was sent
-      expect(simulator.stats.refreshGrants).toBe(1);
+      await until(() => simulator.stats.refreshGrants === 1, 500, 'the renewal');
       const renewalRequest = simulator.tokenRequests[1];
       expect(renewalRequest?.form).toEqual({
         grant_type: 'refresh_token',
@@ -127,7 +132,8 @@ describe('EnkashAuthService against the EnKash simulator', () => {
       simulator.injectFault({ kind: 'delay', ms: 300 }, { grant: 'refresh_token' });
       const auth = await boot();
       const first = await auth.getAccessToken();
-      await sleep(1_100); // the refresh grant went out at 1 s and is being answered slowly
+      // The refresh grant has gone out and is being answered slowly.
+      await sleep(auth.getStatus().nextRenewalAt!.getTime() - Date.now() + 100);
       expect(simulator.stats.refreshGrants).toBe(1);
       const during = await auth.getAccessToken();
       expect(during).not.toBe(first);
@@ -140,9 +146,10 @@ describe('EnkashAuthService against the EnKash simulator', () => {
       const auth = await boot();
       await auth.getAccessToken();
       simulator.expireAccessToken(); // so that the fallback password grant gets a new token
-      await sleep(1_400); // the renewal is due at 1 s, the next one at 2 s
+      // The renewal is due from 0.5 to 1 s in; the one after it as long again later.
+      await until(() => simulator.tokenRequests.length >= 3, 1_500, 'the renewal');
 
-      expect(simulator.tokenRequests.map((request) => request.grantType)).toEqual([
+      expect(simulator.tokenRequests.slice(0, 3).map((request) => request.grantType)).toEqual([
         'password',
         'refresh_token',
         'password',
@@ -194,8 +201,9 @@ describe('EnkashAuthService against the EnKash simulator', () => {
     const auth = await boot();
     await auth.getAccessToken();
     simulator.expireAccessToken();
-    await sleep(1_400); // the renewal is due at 1 s, the next one at 2 s
-    expect(simulator.tokenRequests.map((request) => request.grantType)).toEqual([
+    // The renewal is due from 0.5 to 1 s in; the one after it as long again later.
+    await until(() => simulator.tokenRequests.length >= 3, 1_500, 'the renewal');
+    expect(simulator.tokenRequests.slice(0, 3).map((request) => request.grantType)).toEqual([
       'password',
       'refresh_token',
       'password',
@@ -330,7 +338,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
         const first = await auth.getAccessToken();
         simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
         simulator.injectFault({ kind: 'bad-credentials' }, { grant: 'password' });
-        await sleep(1_400); // the renewal is due at 1 s, the next one at 2 s
+        await sleep(1_400); // the renewal is due from 0.5 to 1 s in; locked out, nothing follows
         const refreshToken = simulator.tokenRequests[1]?.form.refresh_token;
         expect(refreshToken).toEqual(expect.any(String));
         expect(auth.getStatus().state).toBe('locked_out');
