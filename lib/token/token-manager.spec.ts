@@ -7,6 +7,7 @@ import { RenewalTimer } from './renewal-timer.js';
 import { interpretTokenAnswer } from './token-answer.js';
 import type { TokenGrantClient } from './token-manager.js';
 import { TokenManager } from './token-manager.js';
+import { badCredentials, rateLimited, serverError } from '../../test/support/token-errors.js';
 import type { TokenSet } from './token-set.js';
 
 type Answer = TokenSet | EnkashAuthError;
@@ -84,25 +85,6 @@ function answerWithExpiresIn(expiresInJson: string | undefined, accessToken = 'o
     throw error;
   }
 }
-
-const serverError = (): EnkashAuthError =>
-  new EnkashAuthError('server_error', 'EnKash token endpoint answered HTTP 500', {
-    status: 500,
-    retryable: true,
-  });
-const rateLimited = (retryAfterMs: number): EnkashAuthError =>
-  new EnkashAuthError('rate_limited', 'EnKash token endpoint answered HTTP 429', {
-    status: 429,
-    retryable: true,
-    retryAfterMs,
-  });
-const badCredentials = (): EnkashAuthError =>
-  new EnkashAuthError('invalid_credentials', 'EnKash rejected the username or password', {
-    status: 400,
-    retryable: false,
-    oauthError: 'invalid_grant',
-    grantType: 'password',
-  });
 
 describe('TokenManager timing', () => {
   let grants: ScriptedGrants;

@@ -8,6 +8,7 @@ import type { EnkashServerTokenCheck } from '../interfaces/enkash-auth-options.i
 import { RenewalTimer } from './renewal-timer.js';
 import type { TokenGrantClient } from './token-manager.js';
 import { TokenManager } from './token-manager.js';
+import { badCredentials, serverError } from '../../test/support/token-errors.js';
 import type { TokenSet } from './token-set.js';
 
 const LIFETIME_S = 3_600;
@@ -111,19 +112,6 @@ class FlakyStore implements TokenStore {
     return operation();
   }
 }
-
-const badCredentials = (): EnkashAuthError =>
-  new EnkashAuthError('invalid_credentials', 'EnKash rejected the username or password', {
-    status: 400,
-    retryable: false,
-    oauthError: 'invalid_grant',
-    grantType: 'password',
-  });
-const serverError = (): EnkashAuthError =>
-  new EnkashAuthError('server_error', 'EnKash token endpoint answered HTTP 500', {
-    status: 500,
-    retryable: true,
-  });
 
 const STORE_KEY = 'account-key';
 
