@@ -141,6 +141,8 @@ const secretValues = [
   validEnvironment.ENKASH_CLIENT_SECRET,
   validEnvironment.ENKASH_PASSWORD,
   validEnvironment.ENKASH_USERNAME,
+  // The Redis password of one of the bad ENKASH_REDIS_URL values below.
+  'Test1234567x',
 ];
 const MAX_TIMEOUT = 2_147_483_647;
 const MAX_REFRESH_BEFORE_EXPIRY = 604_800;
@@ -236,6 +238,9 @@ const badValues: Array<[variable: string, value: string, problem: string]> = [
   ['ENKASH_REDIS_URL', 'localhost:6379', 'must be a redis:// or rediss:// URL'],
   ['ENKASH_REDIS_URL', 'http://cache.internal', 'must be a redis:// or rediss:// URL'],
   ['ENKASH_REDIS_URL', 'redis://', 'must be a redis:// or rediss:// URL'],
+  // An unparsable URL is not echoed at all: it may hold a password with no "@" to mask at.
+  ['ENKASH_REDIS_URL', 'redis://:Test1234567x', 'must be a redis:// or rediss:// URL'],
+  ['ENKASH_REDIS_URL', 'redis://default:Test1234567x', 'must be a redis:// or rediss:// URL'],
   // A Redis password in the URL is masked when the URL is echoed.
   [
     'ENKASH_REDIS_URL',

@@ -216,7 +216,9 @@ function checkRedisUrl(value: unknown, label: string, problems: string[]): strin
     url.hostname === ''
   ) {
     problems.push(
-      `${label} must be a redis:// or rediss:// URL such as redis://localhost:6379 (got "${shown(text)}")`,
+      // Not echoed unless it parsed: an unparsed URL such as redis://:secret has no "@" for shown() to mask at.
+      `${label} must be a redis:// or rediss:// URL such as redis://localhost:6379` +
+        (url === undefined ? '' : ` (got "${shown(text)}")`),
     );
     return '';
   }

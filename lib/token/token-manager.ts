@@ -111,6 +111,11 @@ export class TokenManager {
   private serverCheckRefused = false;
   /** EnKash refused a token of ours before it expired: another replica may be renewing it (`serverTokenCheck: auto`). */
   private replicaSuspected = false;
+  /**
+   * The password the check was refused: no other password grant is sent on our own (a 401, a refused refresh token),
+   * since each would be one more failed login towards EnKash's lock-out; they fail with this error instead.
+   */
+  private passwordRefused: EnkashAuthError | null = null;
   private readonly sharing: TokenSharing | undefined;
   private readonly lockTtlMs: number;
   private adoptingShared = false;
@@ -208,6 +213,7 @@ export class TokenManager {
     }
     const wasLockedOut = this.lockout !== null;
     this.lockout = null;
+    this.passwordRefused = null;
     await this.startRequest(wasLockedOut ? 'password' : this.renewalGrant());
   }
 
@@ -366,6 +372,9 @@ export class TokenManager {
         }
       }
       // Another instance is renewing: its token arrives through the store, and this one spends no refresh grant.
+      // It may have written already, between our read and our lock attempt: a notice sent then is not heard again.
+      const early = await this.newerSharedToken(sharing);
+      if (early.obtained !== undefined) return early.obtained;
       await sharing.waitForWrite(this.lockTtlMs);
       if (this.closed) throw this.closedError();
       const shared = await this.newerSharedToken(sharing);
@@ -458,7 +467,6 @@ export class TokenManager {
       if (this.closed) throw this.closedError();
     }
     this.lastRequestStartedAtMs = this.now();
-    const { client } = this.deps;
     if (grant === 'refresh_token' && this.refreshToken !== undefined) {
       const sentAtMs = this.lastRequestStartedAtMs;
       const tokenSet = await this.refreshOrGiveWay(this.refreshToken);
@@ -470,7 +478,7 @@ export class TokenManager {
       this.refreshToken = undefined;
     }
     let sentAtMs = this.now();
-    let tokenSet = await client.requestPasswordGrant();
+    let tokenSet = await this.passwordGrant();
     let source: GrantType = 'password';
     if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) {
       // The server handed back its current token in its last second: the refresh grant replaces it for a full
@@ -485,11 +493,17 @@ export class TokenManager {
       } else {
         await this.pause(MIN_USEFUL_LIFETIME_MS);
         sentAtMs = this.now();
-        tokenSet = await client.requestPasswordGrant();
+        tokenSet = await this.passwordGrant();
       }
       if (tokenSet.lifetimeMs < MIN_USEFUL_LIFETIME_MS) throw this.tooShortLived();
     }
     return { tokenSet, source, sentAtMs };
+  }
+
+  /** The password grant, unless EnKash already refused the password to this instance's check. */
+  private passwordGrant(): Promise<TokenSet> {
+    if (this.passwordRefused !== null) return Promise.reject(this.passwordRefused);
+    return this.deps.client.requestPasswordGrant();
   }
 
   /**
@@ -516,6 +530,7 @@ export class TokenManager {
       )
         throw error;
       this.serverCheckRefused = true;
+      this.passwordRefused = error;
       this.deps.logger.warn(serverTokenCheckRefused());
       return undefined;
     }

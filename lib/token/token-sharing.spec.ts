@@ -263,6 +263,20 @@ describe('several replicas of one account', () => {
       expect(alone.getStatus().state).toBe('valid');
     });
 
+    it('sends no other password grant of its own after the check was refused: a 401 fails with that error', async () => {
+      const alone = replica('a', { jitter: () => 0, serverTokenCheck: 'always' });
+      await alone.getAccessToken();
+      server.passwordFailures.push(badCredentials());
+      await advance(LATEST_RENEWAL_S * 1000);
+      alone.invalidate(await alone.getAccessToken());
+      await advance(5_000);
+
+      // One failed login in all: the check. The 401 sent no password grant.
+      expect(server.grants()).toEqual(['password', 'password', 'refresh_token']);
+      await expect(alone.getAccessToken()).rejects.toMatchObject({ code: 'invalid_credentials' });
+      expect(alone.getStatus().state).toBe('locked_out');
+    });
+
     it('retries later with backoff when the check fails for a transient reason, without spending the refresh grant', async () => {
       const alone = replica('a', { jitter: () => 0, serverTokenCheck: 'always' });
       await alone.getAccessToken();
