@@ -117,7 +117,6 @@ export class TokenManager {
    */
   private passwordRefused: EnkashAuthError | null = null;
   private readonly sharing: TokenSharing | undefined;
-  private readonly lockTtlMs: number;
   private adoptingShared = false;
   private pendingPause: {
     handle: NodeJS.Timeout;
@@ -133,15 +132,15 @@ export class TokenManager {
     this.now = deps.now ?? (() => performance.now());
     this.random = deps.random ?? Math.random;
     this.renewalJitter = deps.renewalJitter ?? Math.random;
-    const operationTimeoutMs = deps.sharedStore?.operationTimeoutMs;
-    // Long enough for the re-read, the refresh grant and the write; short enough that a crashed holder is replaced
-    // well before the token it was renewing expires.
-    this.lockTtlMs = deps.options.tokenRequestTimeoutMs + 3 * (operationTimeoutMs ?? 500) + 1_000;
     this.sharing =
       deps.sharedStore === undefined
         ? undefined
         : new TokenSharing(
-            { ...deps.sharedStore, lockTtlMs: this.lockTtlMs, logger: deps.logger },
+            {
+              ...deps.sharedStore,
+              tokenRequestTimeoutMs: deps.options.tokenRequestTimeoutMs,
+              logger: deps.logger,
+            },
             () => this.onSharedTokenWritten(),
             () => this.offerHeldToken(),
           );
@@ -375,7 +374,7 @@ export class TokenManager {
       // It may have written already, between our read and our lock attempt: a notice sent then is not heard again.
       const early = await this.newerSharedToken(sharing);
       if (early.obtained !== undefined) return early.obtained;
-      await sharing.waitForWrite(this.lockTtlMs);
+      await sharing.waitForWrite();
       if (this.closed) throw this.closedError();
       const shared = await this.newerSharedToken(sharing);
       if (shared.obtained !== undefined) return shared.obtained;

@@ -13,8 +13,8 @@ export type LockOutcome = 'acquired' | 'held-elsewhere' | 'unavailable';
 export interface TokenSharingOptions {
   store: TokenStore;
   key: string;
-  /** How long the renewal lock lives if its holder never releases it (a crashed instance). */
-  lockTtlMs: number;
+  /** Bounds the refresh grant made under the renewal lock. */
+  tokenRequestTimeoutMs: number;
   operationTimeoutMs?: number;
   logger: Pick<LoggerService, 'log' | 'warn'>;
 }
@@ -32,6 +32,12 @@ export class TokenSharing {
   private readonly waiters = new Set<() => void>();
   private readonly stopListening: () => void;
   private readonly operationTimeoutMs: number;
+  /**
+   * How long the renewal lock lives if its holder never releases it (a crashed instance): long enough for the
+   * re-read, the refresh grant and the write; short enough that the holder is replaced well before the token it was
+   * renewing expires.
+   */
+  readonly lockTtlMs: number;
 
   constructor(
     private readonly options: TokenSharingOptions,
@@ -41,6 +47,7 @@ export class TokenSharing {
     private readonly onBackOnline: () => void,
   ) {
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS;
+    this.lockTtlMs = options.tokenRequestTimeoutMs + 3 * this.operationTimeoutMs + 1_000;
     this.stopListening = options.store.onTokenWritten(options.key, () => {
       for (const wake of [...this.waiters]) wake();
       if (!this.closed) onWritten();
@@ -60,7 +67,7 @@ export class TokenSharing {
 
   /** Tries to become the one instance that renews. */
   async lock(): Promise<LockOutcome> {
-    const { lockTtlMs } = this.options;
+    const { lockTtlMs } = this;
     const result = await this.attempt(
       (store, key) => store.acquireLock(key, this.owner, lockTtlMs),
       'lock',
@@ -74,8 +81,8 @@ export class TokenSharing {
     await this.attempt((store, key) => store.releaseLock(key, this.owner), 'unlock');
   }
 
-  /** Resolves when a token is written, after `timeoutMs`, or when closed, whichever comes first. */
-  waitForWrite(timeoutMs: number): Promise<void> {
+  /** Resolves when a token is written, after the lock's TTL (its holder is gone), or when closed. */
+  waitForWrite(): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
@@ -84,7 +91,7 @@ export class TokenSharing {
         resolve();
       };
       // Not unref'd: a renewal is waiting on it; close() wakes it.
-      const timer = setTimeout(wake, timeoutMs);
+      const timer = setTimeout(wake, this.lockTtlMs);
       this.waiters.add(wake);
     });
   }
