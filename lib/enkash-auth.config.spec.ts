@@ -210,6 +210,12 @@ const badValues: Array<[variable: string, value: string, problem: string]> = [
     'has leading or trailing whitespace (" https://***@api.enkash.in")',
   ],
   ['ENKASH_BASE_URL', 'ops:Test@1234567@api.enkash.in', 'must be an absolute URL'],
+  // An unparsable URL is not echoed at all: it may hold a password with no "@" to mask at.
+  [
+    'ENKASH_BASE_URL',
+    'https://:Test1234567x',
+    'must be an absolute URL such as https://api.enkash.in',
+  ],
   ...numericVariables.flatMap(([variable, max]): Array<[string, string, string]> => [
     ...['-5', '0', 'abc', '1.5', '1e3', '0x10', '+5', '30.0', '1_000', 'Infinity', '   '].map(
       (value): [string, string, string] => [

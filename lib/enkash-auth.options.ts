@@ -76,19 +76,31 @@ function checkRequiredText(
   return value;
 }
 
+/** The URL, or `undefined` when it does not parse. */
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * ` (got "…")` for a URL that parsed, credentials masked; nothing for one that did not: `https://:secret` has no `@`
+ * for {@link shown} to mask at.
+ */
+function gotUrl(text: string, url: URL | undefined): string {
+  return url === undefined ? '' : ` (got "${shown(text)}")`;
+}
+
 function checkBaseUrl(value: unknown, label: string, problems: string[]): string {
   const text = checkRequiredText(value, label, problems, { secret: false }).trim();
   if (text === '') return '';
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
+  const url = parseUrl(text);
   // `api.enkash.in:443` parses, as the scheme "api.enkash.in:" with no host: it is a missing scheme all the same.
   if (url === undefined || url.host === '') {
     problems.push(
-      `${label} must be an absolute URL such as https://api.enkash.in (got "${shown(text)}")`,
+      `${label} must be an absolute URL such as https://api.enkash.in${gotUrl(text, url)}`,
     );
     return '';
   }
@@ -204,21 +216,14 @@ function isTokenStore(value: unknown): value is TokenStore {
 function checkRedisUrl(value: unknown, label: string, problems: string[]): string {
   const text = checkRequiredText(value, label, problems, { secret: false });
   if (text === '' || padded(text)) return '';
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
+  const url = parseUrl(text);
   if (
     url === undefined ||
     (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ||
     url.hostname === ''
   ) {
     problems.push(
-      // Not echoed unless it parsed: an unparsed URL such as redis://:secret has no "@" for shown() to mask at.
-      `${label} must be a redis:// or rediss:// URL such as redis://localhost:6379` +
-        (url === undefined ? '' : ` (got "${shown(text)}")`),
+      `${label} must be a redis:// or rediss:// URL such as redis://localhost:6379${gotUrl(text, url)}`,
     );
     return '';
   }
