@@ -6,7 +6,8 @@ import { startEnkashSimulator } from '../../lib/testing/index.js';
 import { compileChildFixtures, removeChildFixtures } from '../support/child-fixtures.js';
 import { startRedisServer } from '../support/redis-server.js';
 import type { RedisServer } from '../support/redis-server.js';
-import { runReplicas, sideBySide, sleep, TOKEN_LIFETIME_SECONDS } from './replica-harness.js';
+import { sleep } from '../support/waiting.js';
+import { runReplicas, sideBySide, TOKEN_LIFETIME_SECONDS } from './replica-harness.js';
 
 const DURATION_MS = 21_000;
 

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import type { EnkashSimulator } from '../../lib/testing/index.js';
 import { childEnvironment, FixtureProcess } from '../support/child-fixtures.js';
 import { environmentFor } from '../support/enkash-app.js';
-import { sleep } from '../support/waiting.js';
 
 /** Token lifetime of the runs: a few seconds, so that 20 seconds hold many renewals. */
 export const TOKEN_LIFETIME_SECONDS = 5;
@@ -177,6 +176,3 @@ export function sideBySide(results: readonly ReplicaRunResult[]): string {
     ),
   ].join('\n');
 }
-
-/** Waits `ms`, for hooks of {@link ReplicaRunOptions.during}. */
-export { sleep };

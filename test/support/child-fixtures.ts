@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FIXTURE_REPORT_PREFIX } from '../fixtures/fixture-report.js';
 import { sleep } from './waiting.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,8 +59,8 @@ export class FixtureProcess {
   reports(): ChildReport[] {
     return this.stdout
       .split('\n')
-      .filter((line) => line.startsWith('FIXTURE {'))
-      .map((line) => JSON.parse(line.slice('FIXTURE '.length)) as ChildReport);
+      .filter((line) => line.startsWith(`${FIXTURE_REPORT_PREFIX}{`))
+      .map((line) => JSON.parse(line.slice(FIXTURE_REPORT_PREFIX.length)) as ChildReport);
   }
 
   /** The `event` report and when it was seen; fails when the process exits or `ms` pass first. */
@@ -79,7 +80,7 @@ export class FixtureProcess {
 
   /** What the child printed after its `closed` report. */
   outputAfterClosed(): string {
-    const index = this.stdout.indexOf('FIXTURE {"event":"closed"');
+    const index = this.stdout.indexOf(`${FIXTURE_REPORT_PREFIX}{"event":"closed"`);
     const rest = index < 0 ? '' : this.stdout.slice(index);
     return rest.slice(rest.indexOf('\n') + 1);
   }
