@@ -412,12 +412,11 @@ export class TokenManager {
   }
 
   private toShared({ tokenSet, sentAtMs }: ObtainedToken): SharedEnkashToken {
-    const refreshToken = tokenSet.refreshToken ?? this.refreshToken;
-    return {
-      accessToken: tokenSet.accessToken,
-      expiresAt: Date.now() + (sentAtMs + tokenSet.lifetimeMs - this.now()),
-      ...(refreshToken !== undefined ? { refreshToken } : {}),
-    };
+    return sharedToken(
+      tokenSet.accessToken,
+      Date.now() + (sentAtMs + tokenSet.lifetimeMs - this.now()),
+      tokenSet.refreshToken ?? this.refreshToken,
+    );
   }
 
   /** Another instance wrote a token: adopt it now rather than when this instance's own timer fires. */
@@ -441,11 +440,9 @@ export class TokenManager {
   private offerHeldToken(): void {
     const held = this.held;
     if (held === null || this.sharing === undefined || this.currentToken() === undefined) return;
-    void this.sharing.write({
-      accessToken: held.accessToken,
-      expiresAt: held.expiresAt.getTime(),
-      ...(held.refreshToken !== undefined ? { refreshToken: held.refreshToken } : {}),
-    });
+    void this.sharing.write(
+      sharedToken(held.accessToken, held.expiresAt.getTime(), held.refreshToken),
+    );
   }
 
   /**
@@ -650,4 +647,15 @@ export class TokenManager {
   private closedError(): EnkashAuthError {
     return new EnkashAuthError('network', serviceClosed());
   }
+}
+
+/** A token as the store holds it; the refresh token only when there is one. */
+function sharedToken(
+  accessToken: string,
+  expiresAt: number,
+  refreshToken: string | undefined,
+): SharedEnkashToken {
+  return refreshToken === undefined
+    ? { accessToken, expiresAt }
+    : { accessToken, expiresAt, refreshToken };
 }
