@@ -1,5 +1,3 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { HttpService } from '@nestjs/axios';
 import axios from 'axios';
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
@@ -9,6 +7,7 @@ import type { OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { EnkashAuthService } from '../enkash-auth.service.js';
 import { ENKASH_RESOLVED_OPTIONS } from '../enkash-auth.providers.js';
 import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
+import { createConnectionPools, destroyConnectionPools } from './connection-pools.js';
 import { installEnkashInterceptors } from './enkash-interceptors.js';
 import { EnkashTransport } from './enkash-transport.js';
 import { EnkashOrigin } from './request-target.js';
@@ -34,8 +33,7 @@ export class EnkashHttpService
 {
   private readonly transport: EnkashTransport;
   private closed = false;
-  private readonly httpAgent = new HttpAgent({ keepAlive: true });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
+  private readonly pools = createConnectionPools();
 
   /** @internal Created by Nest: inject `EnkashHttpService`, don't construct it. */
   constructor(
@@ -51,9 +49,8 @@ export class EnkashHttpService
     const { defaults } = this.axiosRef;
     defaults.baseURL = options.baseUrl;
     defaults.timeout = options.requestTimeoutMs;
-    // Own connection pools, so that shutdown can close their sockets.
-    defaults.httpAgent = this.httpAgent;
-    defaults.httpsAgent = this.httpsAgent;
+    defaults.httpAgent = this.pools.httpAgent;
+    defaults.httpsAgent = this.pools.httpsAgent;
     const basic = Buffer.from(`${options.clientId}:${options.clientSecret}`, 'utf8').toString(
       'base64',
     );
@@ -180,7 +177,6 @@ export class EnkashHttpService
     this.closed = true;
     // The interceptors stay: a call after shutdown fails at once in the transport, never goes out unauthenticated.
     this.transport.close();
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    destroyConnectionPools(this.pools);
   }
 }

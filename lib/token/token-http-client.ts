@@ -1,8 +1,7 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import axios from 'axios';
 import type { AxiosInstance } from 'axios';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import { createConnectionPools, destroyConnectionPools } from '../http/connection-pools.js';
 import type { GrantType } from '../enkash-auth.messages.js';
 import {
   malformedAnswer,
@@ -26,8 +25,7 @@ type AbortReason = 'timeout' | 'shutdown';
  */
 export class TokenHttpClient {
   private readonly http: AxiosInstance;
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 4 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 4 });
+  private readonly pools = createConnectionPools(4);
   private readonly inFlight = new Set<AbortController>();
   private readonly tokenUrl: string;
   private readonly basicAuthorization: string;
@@ -39,8 +37,8 @@ export class TokenHttpClient {
       'Basic ' +
       Buffer.from(`${options.clientId}:${options.clientSecret}`, 'utf8').toString('base64');
     this.http = axios.create({
-      httpAgent: this.httpAgent,
-      httpsAgent: this.httpsAgent,
+      httpAgent: this.pools.httpAgent,
+      httpsAgent: this.pools.httpsAgent,
       maxRedirects: 0,
       maxContentLength: MAX_TOKEN_ANSWER_BYTES,
       responseType: 'text',
@@ -73,8 +71,7 @@ export class TokenHttpClient {
     this.closed = true;
     for (const controller of this.inFlight) controller.abort('shutdown' satisfies AbortReason);
     this.inFlight.clear();
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    destroyConnectionPools(this.pools);
   }
 
   private async send(
