@@ -3,6 +3,7 @@ import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'ax
 import type { EnkashAuthService } from '../enkash-auth.service.js';
 import { tokenWaitTimedOut } from '../enkash-auth.messages.js';
 import type { EnkashOrigin } from './request-target.js';
+import { ShutdownSignal } from './shutdown-signal.js';
 import { isStream } from './streams.js';
 
 /** What the transport needs from its surroundings. */
@@ -18,18 +19,12 @@ export interface CallRecord {
   tokens: string[];
   /** Whether the call was sent a second time after a 401. */
   retriedAfterUnauthorized: boolean;
+  /** The call's own timeout (0: none), which bounds each attempt: the wait for a token and the request. */
+  timeoutMs: number;
 }
 
 const DEFAULT_ADAPTERS = ['xhr', 'http', 'fetch'];
 const HTTP_ADAPTER = getAdapter('http');
-
-/** How one call can be stopped: by its caller (signal or cancel token) or by shutdown. */
-interface CallControl {
-  readonly signal: AbortSignal;
-  /** The call's timeout (0: none), which bounds each attempt: the wait for a token and the request. */
-  readonly timeoutMs: number;
-  release(): void;
-}
 
 type RedirectOptions = { href?: string; headers?: Record<string, unknown> };
 type RedirectHook = (options: RedirectOptions, ...details: unknown[]) => void;
@@ -50,7 +45,13 @@ function answeredFrom(response: AxiosResponse | undefined): string | undefined {
  * - every call can be aborted at shutdown, and a call waiting for a token honours its signal and timeout.
  */
 export class EnkashTransport {
-  private readonly inFlight = new Set<AbortController>();
+  /**
+   * Aborted at shutdown. A call without a signal of its own is sent with this one: axios adds its listener when the
+   * request goes out and removes it when the answer is in, so a call costs no controller of its own.
+   */
+  private readonly shutdown = new ShutdownSignal();
+  /** Controllers of calls that came with a signal of their own, joined with shutdown. */
+  private readonly linked = new Set<AbortController>();
   private readonly records = new WeakMap<InternalAxiosRequestConfig, CallRecord>();
   private readonly wrapped = new WeakSet<AxiosAdapter>();
   private httpSend: AxiosAdapter | undefined;
@@ -78,8 +79,9 @@ export class EnkashTransport {
   /** Aborts every call under way; later calls fail at once without being sent. */
   close(): void {
     this.closed = true;
-    for (const controller of this.inFlight) controller.abort();
-    this.inFlight.clear();
+    this.shutdown.abort();
+    for (const controller of this.linked) controller.abort();
+    this.linked.clear();
   }
 
   private wrap(inner: AxiosAdapter): AxiosAdapter {
@@ -88,73 +90,110 @@ export class EnkashTransport {
     return send;
   }
 
-  private async send(
-    config: InternalAxiosRequestConfig,
-    inner: AxiosAdapter,
-  ): Promise<AxiosResponse> {
-    if (this.closed) throw new CanceledError(undefined, config);
-    const call = this.control(config);
-    let answer: AxiosResponse | undefined;
+  /**
+   * Not `async`, and the common case (a cached token) awaits nothing before the adapter: each promise layer here
+   * would be paid by every call.
+   */
+  private send(config: InternalAxiosRequestConfig, inner: AxiosAdapter): Promise<AxiosResponse> {
+    if (this.closed) return Promise.reject(new CanceledError(undefined, config));
+    const release = this.bindToShutdown(config);
+    let answer: Promise<AxiosResponse>;
     try {
-      if (!this.deps.enkashOrigin.matches(config)) {
-        answer = await inner(config);
-        return answer;
-      }
-      const record: CallRecord = { tokens: [], retriedAfterUnauthorized: false };
-      this.records.set(config, record);
-      this.keepTokenOnRedirect(config);
-      const cached = this.deps.auth.getCachedAccessToken();
-      // With a cached token nothing is awaited before the request is handed to the adapter.
-      const startedAt = performance.now();
-      const token = cached ?? (await this.waitForToken(config, call));
-      answer = await this.attempt(config, inner, { token, record, call, startedAt });
-      return answer;
-    } finally {
-      // A stream answer is still being read: the caller's abort and shutdown must keep reaching it.
-      const stream = answer?.data as { once?: (event: string, listener: () => void) => void };
-      if (config.responseType === 'stream' && typeof stream?.once === 'function') {
-        stream.once('close', call.release);
-      } else {
-        call.release();
-      }
+      answer = this.dispatch(config, inner);
+    } catch (error) {
+      answer = Promise.reject(error);
     }
+    if (release === undefined) return answer;
+    return answer.then(
+      (response) => {
+        // A stream answer is still being read: the caller's abort and shutdown must keep reaching it.
+        const stream = response.data as { once?: (event: string, listener: () => void) => void };
+        if (config.responseType === 'stream' && typeof stream?.once === 'function') {
+          stream.once('close', release);
+        } else {
+          release();
+        }
+        return response;
+      },
+      (error: unknown) => {
+        release();
+        throw error;
+      },
+    );
   }
 
-  private async attempt(
+  private dispatch(
     config: InternalAxiosRequestConfig,
     inner: AxiosAdapter,
-    state: { token: string; record: CallRecord; call: CallControl; startedAt: number },
   ): Promise<AxiosResponse> {
-    const { token, record, call, startedAt } = state;
+    if (!this.deps.enkashOrigin.matches(config)) return this.sendOnce(config, inner);
+    const record: CallRecord = {
+      tokens: [],
+      retriedAfterUnauthorized: false,
+      timeoutMs: config.timeout ?? 0,
+    };
+    this.records.set(config, record);
+    this.keepTokenOnRedirect(config);
+    const cached = this.deps.auth.getCachedAccessToken();
+    // With a cached token nothing is awaited before the request is handed to the adapter.
+    if (cached !== undefined) return this.attempt(config, inner, record, cached);
+    const startedAt = performance.now();
+    return this.waitForToken(config, record.timeoutMs).then((token) =>
+      this.attempt(config, inner, record, token, startedAt),
+    );
+  }
+
+  /**
+   * Sends the call with `token`. `waitStartedAt`: when the wait for that token began, if there was one; the timeout
+   * bounds the attempt, so what the wait took is not given to the request again.
+   */
+  private attempt(
+    config: InternalAxiosRequestConfig,
+    inner: AxiosAdapter,
+    record: CallRecord,
+    token: string,
+    waitStartedAt?: number,
+  ): Promise<AxiosResponse> {
     record.tokens.push(token);
     config.headers.set('Authorization', `Bearer ${token}`);
-    // The timeout bounds the attempt: what the wait for a token took is not given to the request again.
-    if (call.timeoutMs > 0) {
-      config.timeout = Math.max(1, Math.ceil(call.timeoutMs - (performance.now() - startedAt)));
+    if (waitStartedAt !== undefined && record.timeoutMs > 0) {
+      const left = record.timeoutMs - (performance.now() - waitStartedAt);
+      config.timeout = Math.max(1, Math.ceil(left));
     }
+    return this.sendOnce(config, inner).then(
+      // A call whose validateStatus accepts 401 still gets the recovery: the 401 is about our token, not its data.
+      (answer) =>
+        answer.status === 401
+          ? this.afterUnauthorized(config, inner, record, token, answer, answer)
+          : answer,
+      (error: unknown) => {
+        if (!isAxiosError(error) || error.response?.status !== 401) throw error;
+        return this.afterUnauthorized(config, inner, record, token, error.response, error);
+      },
+    );
+  }
+
+  /** Hands the call to the adapter, unless it was cancelled already. */
+  private sendOnce(
+    config: InternalAxiosRequestConfig,
+    inner: AxiosAdapter,
+  ): Promise<AxiosResponse> {
     // An adapter handed an already aborted call may still send it: a cancelled payment must never go out.
-    if (call.signal.aborted) throw new CanceledError(undefined, config);
-    let answer: AxiosResponse;
-    try {
-      answer = await inner(config);
-    } catch (error) {
-      if (!isAxiosError(error) || error.response?.status !== 401) throw error;
-      return this.afterUnauthorized(config, inner, state, error.response, error);
+    if (config.signal?.aborted === true || config.cancelToken?.reason !== undefined) {
+      return Promise.reject(new CanceledError(undefined, config));
     }
-    // A call whose validateStatus accepts 401 still gets the recovery: the 401 is about our token, not its data.
-    if (answer.status !== 401) return answer;
-    return this.afterUnauthorized(config, inner, state, answer, answer);
+    return inner(config);
   }
 
   /** EnKash refused `token`: tell the engine, then send the call once more with the current token. */
   private async afterUnauthorized(
     config: InternalAxiosRequestConfig,
     inner: AxiosAdapter,
-    state: { token: string; record: CallRecord; call: CallControl },
+    record: CallRecord,
+    token: string,
     answer: AxiosResponse,
     outcome: AxiosResponse | AxiosError,
   ): Promise<AxiosResponse> {
-    const { token, record, call } = state;
     const giveBack = (): AxiosResponse => {
       if (outcome instanceof Error) throw outcome;
       return outcome;
@@ -170,45 +209,47 @@ export class EnkashTransport {
     // The refused answer is not read further: a stream answer is destroyed, freeing its socket.
     if (isStream(answer.data)) answer.data.destroy?.();
     const startedAt = performance.now();
-    const current = await this.waitForToken(config, call);
+    const current = await this.waitForToken(config, record.timeoutMs);
     record.retriedAfterUnauthorized = true;
-    return this.attempt(config, inner, { token: current, record, call, startedAt });
+    return this.attempt(config, inner, record, current, startedAt);
   }
 
   /**
-   * Ties the call to the caller's signal, the caller's cancel token (what `HttpService` uses when an Observable is
-   * unsubscribed) and shutdown, through a controller of its own: one long-lived signal shared by every call would
-   * collect a listener per call. `release()` removes what was added to the caller's signal and token.
+   * Sets the call's signal so that shutdown aborts it: the shared shutdown signal when the call has none, else a
+   * controller of the call's own, aborted by either (one long-lived signal joined to every caller's would collect a
+   * listener per call). Returns what undoes the joining, or `undefined` when there is nothing to undo. A cancel token
+   * (what `HttpService` uses when an Observable is unsubscribed) is left to axios, which honours it itself.
    */
-  private control(config: InternalAxiosRequestConfig): CallControl {
-    const controller = new AbortController();
+  private bindToShutdown(config: InternalAxiosRequestConfig): (() => void) | undefined {
     const callerSignal = config.signal;
-    const cancelToken = config.cancelToken;
+    if (callerSignal === undefined) {
+      config.signal = this.shutdown;
+      return undefined;
+    }
+    const controller = new AbortController();
     const abort = (): void => controller.abort();
-    if (callerSignal?.aborted === true || cancelToken?.reason !== undefined) controller.abort();
-    callerSignal?.addEventListener?.('abort', abort, { once: true });
-    cancelToken?.subscribe(abort);
+    if (callerSignal.aborted === true) controller.abort();
+    callerSignal.addEventListener?.('abort', abort, { once: true });
     config.signal = controller.signal;
-    this.inFlight.add(controller);
-    return {
-      signal: controller.signal,
-      timeoutMs: config.timeout ?? 0,
-      release: () => {
-        callerSignal?.removeEventListener?.('abort', abort);
-        cancelToken?.unsubscribe(abort);
-        this.inFlight.delete(controller);
-      },
+    this.linked.add(controller);
+    return () => {
+      callerSignal.removeEventListener?.('abort', abort);
+      this.linked.delete(controller);
     };
   }
 
-  /** The token from the engine, but no longer than the attempt's timeout and the call's signal allow. */
-  private waitForToken(config: InternalAxiosRequestConfig, call: CallControl): Promise<string> {
+  /**
+   * The token from the engine, but no longer than `timeoutMs` (0: no limit), and no longer than the call's signal
+   * (shutdown, the caller's own) and cancel token allow.
+   */
+  private waitForToken(config: InternalAxiosRequestConfig, timeoutMs: number): Promise<string> {
     const token = this.deps.auth.getAccessToken();
-    const { signal, timeoutMs } = call;
+    const { signal, cancelToken } = config;
     return new Promise<string>((resolve, reject) => {
       const cleanUp = (): void => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        signal?.removeEventListener?.('abort', onAbort);
+        cancelToken?.unsubscribe(onAbort);
       };
       const onAbort = (): void => {
         cleanUp();
@@ -224,8 +265,9 @@ export class EnkashTransport {
               reject(new AxiosError(tokenWaitTimedOut(timeoutMs), code, config));
             }, timeoutMs)
           : undefined;
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted === true || cancelToken?.reason !== undefined) return onAbort();
+      signal?.addEventListener?.('abort', onAbort, { once: true });
+      cancelToken?.subscribe(onAbort);
       token.then(
         (value) => {
           cleanUp();
@@ -242,14 +284,22 @@ export class EnkashTransport {
   /** Drops the token from a redirect to another origin, before any hook of the caller's runs. */
   private keepTokenOnRedirect(config: InternalAxiosRequestConfig): void {
     const callersHook = (config as { beforeRedirect?: RedirectHook }).beforeRedirect;
-    const hook: RedirectHook = (options, ...details) => {
-      if (!this.deps.enkashOrigin.matchesUrl(options.href)) {
-        for (const name of Object.keys(options.headers ?? {})) {
-          if (name.toLowerCase() === 'authorization') delete options.headers?.[name];
-        }
-      }
-      callersHook?.(options, ...details);
-    };
+    if (callersHook === this.dropTokenOffOrigin) return;
+    const hook: RedirectHook =
+      callersHook === undefined
+        ? this.dropTokenOffOrigin
+        : (options, ...details) => {
+            this.dropTokenOffOrigin(options);
+            callersHook(options, ...details);
+          };
     (config as { beforeRedirect?: RedirectHook }).beforeRedirect = hook;
   }
+
+  /** The redirect hook itself: one function for every call that brings none of its own. */
+  private readonly dropTokenOffOrigin: RedirectHook = (options) => {
+    if (this.deps.enkashOrigin.matchesUrl(options.href)) return;
+    for (const name of Object.keys(options.headers ?? {})) {
+      if (name.toLowerCase() === 'authorization') delete options.headers?.[name];
+    }
+  };
 }
