@@ -20,7 +20,7 @@ const nodeGlobals = {
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'dist-sample/', 'node_modules/', 'coverage/'],
+    ignores: ['dist/', 'dist-sample/', 'dist-bench/', 'node_modules/', 'coverage/'],
   },
   {
     files: ['**/*.{ts,mts,cts,js,mjs,cjs}'],

@@ -3,13 +3,36 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { rm, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIXTURE_REPORT_PREFIX } from '../fixtures/fixture-report.js';
 import { sleep } from './waiting.js';
 
-const REPOSITORY_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/**
+ * The directory of this project's package.json, found by walking up: this file also runs compiled, from the bench's
+ * output directory under node_modules, where a fixed `../..` would land elsewhere.
+ */
+function repositoryRoot(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as {
+        name?: unknown;
+      };
+      if (manifest.name === 'nestjs-enkash-auth') return directory;
+    } catch {
+      // No package.json here: keep walking up.
+    }
+    const parent = dirname(directory);
+    if (parent === directory)
+      throw new Error('nestjs-enkash-auth: package.json not found above the tests');
+    directory = parent;
+  }
+}
+
+const REPOSITORY_ROOT = repositoryRoot();
 
 /** Where a child's compiled fixture goes: under node_modules, so that it resolves @nestjs/* from the project. */
 export const CHILD_OUTPUT_ROOT = join(

@@ -1,0 +1,38 @@
+// How big each measurement is: the full run behind BENCHMARKS.md, and the quick smoke run that npm test makes so that
+// the bench never rots (its figures mean little, its tables must still come out).
+
+/** The sizes of one bench run. */
+export interface BenchSizes {
+  /** Per-call overhead: calls per variant and round, concurrent callers, rounds, warm-up calls per variant. */
+  readonly overhead: { calls: number; concurrency: number; rounds: number; warmUpCalls: number };
+  /** Cold start: concurrent callers, and the token endpoint's delay standing for the network to EnKash. */
+  readonly coldStart: { callers: number; tokenLatencyMs: number };
+  /** Cached token: sequential `getAccessToken()` calls. */
+  readonly cachedToken: { calls: number };
+  /** Renewals under load: token lifetime, load duration and concurrent callers, per client. */
+  readonly renewals: { tokenLifetimeSeconds: number; durationMs: number; concurrency: number };
+  /** Memory: calls and renewals between the two heap readings. */
+  readonly memory: { calls: number; renewals: number };
+  /** Replicas: how long each group of three calls EnKash. */
+  readonly replicas: { durationMs: number };
+}
+
+/** `npm run bench`. */
+export const FULL_RUN: BenchSizes = {
+  overhead: { calls: 20_000, concurrency: 32, rounds: 3, warmUpCalls: 2_000 },
+  coldStart: { callers: 1_000, tokenLatencyMs: 50 },
+  cachedToken: { calls: 5_000_000 },
+  renewals: { tokenLifetimeSeconds: 5, durationMs: 30_000, concurrency: 16 },
+  memory: { calls: 100_000, renewals: 1_000 },
+  replicas: { durationMs: 20_000 },
+};
+
+/** `npm run bench -- --quick`: every section, a fraction of the work. */
+export const QUICK_RUN: BenchSizes = {
+  overhead: { calls: 1_000, concurrency: 32, rounds: 1, warmUpCalls: 200 },
+  coldStart: { callers: 1_000, tokenLatencyMs: 50 },
+  cachedToken: { calls: 100_000 },
+  renewals: { tokenLifetimeSeconds: 2, durationMs: 3_000, concurrency: 8 },
+  memory: { calls: 2_000, renewals: 20 },
+  replicas: { durationMs: 5_000 },
+};

@@ -1,0 +1,95 @@
+// 6. Several replicas of one application against one EnKash: three processes, with a shared Redis and without.
+// The runs are those of test/replicas (the same harness and replica fixture), longer or shorter.
+import { startEnkashSimulator } from '../../lib/testing/index.js';
+import {
+  EARLIEST_RENEWAL_SECONDS,
+  runReplicas,
+  TOKEN_LIFETIME_SECONDS,
+} from '../../test/replicas/replica-harness.js';
+import type { ReplicaRunResult } from '../../test/replicas/replica-harness.js';
+import { compileChildFixtures, removeChildFixtures } from '../../test/support/child-fixtures.js';
+import { startRedisServer } from '../../test/support/redis-server.js';
+import type { RedisServer } from '../../test/support/redis-server.js';
+import type { BenchSizes } from '../bench-sizes.js';
+import { count } from '../support/report.js';
+import type { SectionResult } from '../support/report.js';
+
+async function run(
+  label: string,
+  fixtures: string,
+  durationMs: number,
+  redisUrl?: string,
+): Promise<ReplicaRunResult> {
+  const simulator = await startEnkashSimulator({ tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS });
+  try {
+    return await runReplicas({ label, fixtures, simulator, redisUrl, durationMs });
+  } finally {
+    await simulator.close();
+  }
+}
+
+/** Renewals a run can hold: one per token, each at least {@link EARLIEST_RENEWAL_SECONDS} into its life. */
+function mostRenewals(result: ReplicaRunResult): number {
+  return Math.floor(result.seconds / EARLIEST_RENEWAL_SECONDS) + 1;
+}
+
+export async function measureReplicas(sizes: BenchSizes['replicas']): Promise<SectionResult> {
+  const fixtures = await compileChildFixtures('bench-replicas');
+  let redis: RedisServer | undefined;
+  const notes: string[] = [];
+  try {
+    try {
+      redis = await startRedisServer();
+    } catch (error) {
+      notes.push(`Without Redis only: redis-server could not start (${(error as Error).message}).`);
+    }
+    const results: ReplicaRunResult[] = [];
+    if (redis !== undefined) {
+      results.push(await run('3 replicas sharing Redis', fixtures, sizes.durationMs, redis.url));
+    }
+    results.push(await run('3 replicas, nothing shared', fixtures, sizes.durationMs));
+    const perLifetime = (value: number, result: ReplicaRunResult): string =>
+      `${count(value)} (${(value / result.lifetimes).toFixed(1)} per lifetime)`;
+    const shared = results.find((result) => result.label.includes('Redis'));
+    return {
+      title: '6. Replicas',
+      setup:
+        `Three processes, each its own Nest application with 2 callers calling EnKash through EnkashHttpService ` +
+        `continuously for ${sizes.durationMs / 1000} s (${(sizes.durationMs / 1000 / TOKEN_LIFETIME_SECONDS).toFixed(1)} ` +
+        `token lifetimes), tokens living ${TOKEN_LIFETIME_SECONDS} s, renewed 1–1.5 s before expiry; the counts are ` +
+        "EnKash's (the simulator's), after the three have booted.",
+      header: [
+        'run',
+        'calls',
+        'failed calls',
+        'refresh grants',
+        'password grants',
+        '401s from EnKash',
+      ],
+      rows: results.map((result) => [
+        result.label,
+        count(result.calls),
+        count(result.failedCalls),
+        perLifetime(result.refreshGrants, result),
+        perLifetime(result.passwordGrants, result),
+        perLifetime(result.unauthorized, result),
+      ]),
+      targets:
+        shared === undefined
+          ? []
+          : [
+              {
+                goal: 'with Redis: no failed call, and one refresh grant per renewal for the whole group',
+                measured:
+                  `${shared.failedCalls} failed, ${shared.refreshGrants} refresh grants ` +
+                  `(at most ${mostRenewals(shared)} renewals fit in the run)`,
+                met: shared.failedCalls === 0 && shared.refreshGrants <= mostRenewals(shared),
+              },
+            ],
+      notes,
+    };
+  } finally {
+    await redis?.close();
+    await removeChildFixtures(fixtures);
+  }
+}
