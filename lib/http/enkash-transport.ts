@@ -222,7 +222,8 @@ export class EnkashTransport {
    */
   private bindToShutdown(config: InternalAxiosRequestConfig): (() => void) | undefined {
     const callerSignal = config.signal;
-    if (callerSignal === undefined) {
+    // A config sent once already (a caller re-sending `error.config`) still carries the shared signal.
+    if (callerSignal === undefined || callerSignal === this.shutdown) {
       config.signal = this.shutdown;
       return undefined;
     }
@@ -243,8 +244,12 @@ export class EnkashTransport {
    * (shutdown, the caller's own) and cancel token allow.
    */
   private waitForToken(config: InternalAxiosRequestConfig, timeoutMs: number): Promise<string> {
-    const token = this.deps.auth.getAccessToken();
     const { signal, cancelToken } = config;
+    // Asked only for a call still wanted: a token request nobody waits for would fail unhandled.
+    if (signal?.aborted === true || cancelToken?.reason !== undefined) {
+      return Promise.reject(new CanceledError(undefined, config));
+    }
+    const token = this.deps.auth.getAccessToken();
     return new Promise<string>((resolve, reject) => {
       const cleanUp = (): void => {
         clearTimeout(timer);
@@ -265,7 +270,6 @@ export class EnkashTransport {
               reject(new AxiosError(tokenWaitTimedOut(timeoutMs), code, config));
             }, timeoutMs)
           : undefined;
-      if (signal?.aborted === true || cancelToken?.reason !== undefined) return onAbort();
       signal?.addEventListener?.('abort', onAbort, { once: true });
       cancelToken?.subscribe(onAbort);
       token.then(

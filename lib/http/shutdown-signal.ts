@@ -26,6 +26,11 @@ export class ShutdownSignal implements GenericAbortSignal {
     if (type === 'abort') this.listeners.delete(listener);
   }
 
+  /** How many listeners wait on it: one per call in flight, none once every call has ended. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   /** Fires every listener once, as an `AbortSignal` would; idempotent. */
   abort(): void {
     if (this.aborted) return;
