@@ -3,12 +3,14 @@
 // announces (`Keep-Alive: timeout=N`), as Node's global agent does.
 import 'reflect-metadata';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { Agent, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { EnkashHttpService } from '../lib/index.js';
-import { bootWith, sleep } from './support/enkash-app.js';
+import { IDLE_CONNECTION_TIMEOUT_MS } from '../lib/http/connection-pools.js';
+import { bootWith } from './support/enkash-app.js';
+import { until } from './support/waiting.js';
 import type { TestingModule } from '@nestjs/testing';
 
 /** The server's idle limit: it announces `Keep-Alive: timeout=2`, so the client keeps an idle connection 1 s. */
@@ -61,22 +63,32 @@ describe('idle connections to EnKash', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('are closed before the limit the server announces, so a later call opens a fresh one', async () => {
+  /** The idle timeout of every connection back in the pool, once the pool has them. */
+  async function idleTimeouts(response: { config: { httpAgent?: unknown } }): Promise<number[]> {
+    const agent = response.config.httpAgent as Agent;
+    const free = () => Object.values(agent.freeSockets).flat() as Socket[];
+    await until(() => free().length > 0, 2_000, 'the connection back in the pool');
+    return free().map((socket) => socket.timeout ?? 0);
+  }
+
+  it('are closed a second before the idle limit the server announces', async () => {
     const enkash = await boot();
-    await firstValueFrom(enkash.get(BALANCE));
-    const [first] = resourceSockets;
-    // Past the client's limit (1 s), short of the server's (2 s): the client has closed the idle connection.
-    await sleep(1_500);
-    expect(first?.destroyed).toBe(true);
-    await firstValueFrom(enkash.get(BALANCE));
-    expect(resourceSockets).toHaveLength(2);
-    expect(resourceSockets[1]).not.toBe(first);
+    const response = await firstValueFrom(enkash.get(BALANCE));
+    // Keep-Alive: timeout=2, less the second Node keeps in hand.
+    expect(await idleTimeouts(response)).toEqual([SERVER_IDLE_LIMIT_MS - 1_000]);
+  });
+
+  it(`are closed after ${IDLE_CONNECTION_TIMEOUT_MS} ms when the server announces no limit`, async () => {
+    server.keepAliveTimeout = 0; // no Keep-Alive header
+    const enkash = await boot();
+    const response = await firstValueFrom(enkash.get(BALANCE));
+    expect(response.headers['keep-alive']).toBeUndefined();
+    expect(await idleTimeouts(response)).toEqual([IDLE_CONNECTION_TIMEOUT_MS]);
   });
 
   it('are reused while they are fresh', async () => {
     const enkash = await boot();
     await firstValueFrom(enkash.get(BALANCE));
-    await sleep(200);
     await firstValueFrom(enkash.get(BALANCE));
     expect(resourceSockets).toHaveLength(2);
     expect(resourceSockets[1]).toBe(resourceSockets[0]);
