@@ -32,7 +32,7 @@ export const QUICK_RUN: BenchSizes = {
   overhead: { calls: 1_000, concurrency: 32, rounds: 1, warmUpCalls: 200 },
   coldStart: { callers: 1_000, tokenLatencyMs: 50 },
   cachedToken: { calls: 100_000 },
-  renewals: { tokenLifetimeSeconds: 2, durationMs: 3_000, concurrency: 8 },
+  renewals: { tokenLifetimeSeconds: 2, durationMs: 3_000, concurrency: 4 },
   memory: { calls: 2_000, renewals: 20 },
   replicas: { durationMs: 5_000 },
 };

@@ -23,9 +23,14 @@ export class ReactiveRefreshClient {
   private accessToken: string | undefined;
   private refreshToken: string | undefined;
 
+  /**
+   * `deduplicateRefresh`: axios-auth-refresh's own option (default `true`), which refreshes once for concurrent 401s
+   * and rejects a 401 that arrives while that refresh is under way; `false` refreshes for each of them.
+   */
   constructor(
     baseUrl: string,
     private readonly credentials: SimulatorCredentials,
+    deduplicateRefresh = true,
   ) {
     this.http = axios.create({ baseURL: baseUrl });
     this.tokenHttp = axios.create({ baseURL: baseUrl });
@@ -36,7 +41,7 @@ export class ReactiveRefreshClient {
     });
     // axios-auth-refresh's types are CommonJS and name axios's CommonJS declarations: the same instance, typed twice.
     const instance = this.http as unknown as Parameters<typeof createAuthRefresh>[0];
-    createAuthRefresh(instance, (failed: AxiosError) => this.renew(failed));
+    createAuthRefresh(instance, (failed: AxiosError) => this.renew(failed), { deduplicateRefresh });
   }
 
   /** Logs in once, as an application does at startup. */

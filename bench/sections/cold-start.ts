@@ -11,7 +11,7 @@ import { median } from '../support/load.js';
 import { RemoteSimulator } from '../support/remote-simulator.js';
 import { count, ms } from '../support/report.js';
 import type { SectionResult } from '../support/report.js';
-import { BALANCE_PATH } from './per-call-overhead.js';
+import { BALANCE_PATH } from '../support/enkash-paths.js';
 
 /** All callers served within one token round trip, give or take this share of it. */
 const ROUND_TRIP_TOLERANCE = 0.1;

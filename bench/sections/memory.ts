@@ -7,7 +7,7 @@ import { failedCalls, runLoad } from '../support/load.js';
 import { RemoteSimulator } from '../support/remote-simulator.js';
 import { count, megabytes } from '../support/report.js';
 import type { SectionResult } from '../support/report.js';
-import { BALANCE_PATH } from './per-call-overhead.js';
+import { BALANCE_PATH } from '../support/enkash-paths.js';
 
 const TARGET_GROWTH_BYTES = 5 * 1024 * 1024;
 const CONCURRENCY = 16;

@@ -6,14 +6,12 @@ import { firstValueFrom } from 'rxjs';
 import { EnkashAuthService, EnkashHttpService } from '../../lib/index.js';
 import type { BenchSizes } from '../bench-sizes.js';
 import { bootAgainst } from '../support/boot.js';
+import { BALANCE_PATH } from '../support/enkash-paths.js';
 import { failedCalls, latencies, quantile, runLoad } from '../support/load.js';
 import type { LoadResult } from '../support/load.js';
 import { RemoteSimulator } from '../support/remote-simulator.js';
 import { count, ms } from '../support/report.js';
 import type { SectionResult } from '../support/report.js';
-
-/** A balance inquiry: a small JSON answer, the most common call. */
-export const BALANCE_PATH = '/api/v0/payout-account/balance';
 
 const TARGET_RATIO = 0.97;
 

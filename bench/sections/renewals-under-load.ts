@@ -12,7 +12,7 @@ import type { CallSample, LoadResult } from '../support/load.js';
 import { RemoteSimulator } from '../support/remote-simulator.js';
 import { count, ms } from '../support/report.js';
 import type { SectionResult } from '../support/report.js';
-import { BALANCE_PATH } from './per-call-overhead.js';
+import { BALANCE_PATH } from '../support/enkash-paths.js';
 
 /** p99 during renewals at most this share above p99 outside them. */
 const P99_TOLERANCE = 0.1;
@@ -103,15 +103,24 @@ export async function measureRenewalsUnderLoad(
     }),
   );
 
-  runs.push(
-    await withSimulator(tokenLifetimeSeconds, async (simulator) => {
-      const client = new ReactiveRefreshClient(simulator.url, simulator.credentials);
-      await client.logIn();
-      await simulator.resetStats();
-      const load = await runLoad(concurrency, { durationMs }, () => client.http.get(BALANCE_PATH));
-      return { label: 'axios-auth-refresh (refresh on 401)', load, windows: client.refreshes };
-    }),
-  );
+  for (const deduplicateRefresh of [true, false]) {
+    runs.push(
+      await withSimulator(tokenLifetimeSeconds, async (simulator) => {
+        const client = new ReactiveRefreshClient(
+          simulator.url,
+          simulator.credentials,
+          deduplicateRefresh,
+        );
+        await client.logIn();
+        await simulator.resetStats();
+        const load = await runLoad(concurrency, { durationMs }, () =>
+          client.http.get(BALANCE_PATH),
+        );
+        const label = `axios-auth-refresh, deduplicateRefresh: ${deduplicateRefresh}`;
+        return { label, load, windows: client.refreshes };
+      }),
+    );
+  }
 
   runs.push(
     await withSimulator(tokenLifetimeSeconds, async (simulator) => {
@@ -142,7 +151,8 @@ export async function measureRenewalsUnderLoad(
       `Tokens living ${tokenLifetimeSeconds} s, ${concurrency} callers calling continuously for ` +
       `${durationMs / 1000} s, each client against a simulator of its own in its own process. EnkashHttpService ` +
       'runs with its defaults (the renewal margin is clamped to half of such a short lifetime); axios-auth-refresh ' +
-      'logs in first, then refreshes when EnKash answers 401, as its README shows. A call is "during a renewal" ' +
+      'logs in first, then refreshes when EnKash answers 401, as its README shows, with its default ' +
+      '`deduplicateRefresh: true` and with `false`. A call is "during a renewal" ' +
       'when it was under way at any moment between the renewal becoming due and the new token being held.',
     header: [
       'client',

@@ -12,7 +12,7 @@ import { sleep } from './waiting.js';
 
 /**
  * The directory of this project's package.json, found by walking up: this file also runs compiled, from the bench's
- * output directory under node_modules, where a fixed `../..` would land elsewhere.
+ * output directory (dist-bench/), where a fixed `../..` would land elsewhere.
  */
 function repositoryRoot(): string {
   let directory = dirname(fileURLToPath(import.meta.url));
