@@ -27,7 +27,8 @@ function npm(
     npmCli !== undefined && npmCli.endsWith('.js')
       ? [process.execPath, [npmCli, ...args]]
       : ['npm', args];
-  const child = spawn(command, commandArgs, {
+  // At the lowest CPU priority, with its children: the suites running beside it keep the cores they time things on.
+  const child = spawn('nice', ['-n', '19', command, ...commandArgs], {
     cwd: new URL('..', import.meta.url),
     env: childEnvironment({}),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,9 +88,10 @@ describe('npm run bench -- --quick', () => {
       for (const label of ['EnkashHttpService (Observable)', 'EnkashHttpService.axiosRef']) {
         expect(row(stdout, '1. Per-call overhead', label)['failed calls']).toBe('0');
       }
-      expect(
-        row(stdout, '4. Renewals under load', 'EnkashHttpService.axiosRef')['failed calls'],
-      ).toBe('0');
+      const renewals = row(stdout, '4. Renewals under load', 'EnkashHttpService.axiosRef');
+      expect(renewals['failed calls']).toBe('0');
+      // The bench saw the renewals it measures around (it reads them from the library's log lines).
+      expect(Number(renewals['renewals'])).toBeGreaterThan(0);
       const memory = row(stdout, '5. Memory', undefined);
       expect(memory['failed calls']).toBe('0');
     },
