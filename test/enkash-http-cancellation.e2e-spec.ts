@@ -2,8 +2,6 @@
 // and by shutdown, answers being streamed included. EnKash here is a plain server that answers the token request and
 // then lets a call hang, or streams an answer that never ends, and tells when the client gave up the connection.
 import 'reflect-metadata';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { TestingModule } from '@nestjs/testing';
@@ -12,57 +10,40 @@ import { firstValueFrom } from 'rxjs';
 import { EnkashHttpService } from '../lib/index.js';
 import type { ShutdownSignal } from '../lib/http/shutdown-signal.js';
 import { bootWith } from './support/enkash-app.js';
+import { startHandMadeEnkash } from './support/hand-made-enkash.js';
+import type { HandMadeEnkash } from './support/hand-made-enkash.js';
 import { until } from './support/waiting.js';
 
 describe('calls cancelled on the wire', () => {
-  let server: Server;
-  let baseUrl: string;
+  let enkash: HandMadeEnkash;
   let app: TestingModule | undefined;
   /** Calls that reached the server and are waiting there, and whether the client has dropped each. */
   let waiting: Array<{ path: string; closed: boolean }>;
 
   beforeEach(async () => {
     waiting = [];
-    server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        if (req.url === '/oauth/token') {
-          res.writeHead(200, { 'Content-Type': 'application/json' }).end(
-            JSON.stringify({
-              access_token: 'cancel-test-token',
-              token_type: 'bearer',
-              refresh_token: 'cancel-test-refresh',
-              expires_in: 86399,
-            }),
-          );
-          return;
-        }
-        if (req.url === '/quick') {
-          res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
-          return;
-        }
-        const entry = { path: req.url ?? '', closed: false };
-        waiting.push(entry);
-        res.on('close', () => (entry.closed = true));
-        // '/stream': the head and a first chunk, then nothing more; anything else: no answer at all.
-        if (req.url === '/stream')
-          res.writeHead(200, { 'Content-Type': 'text/plain' }).write('first');
-      });
+    enkash = await startHandMadeEnkash((req, res) => {
+      if (req.url === '/quick') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+        return;
+      }
+      const entry = { path: req.url ?? '', closed: false };
+      waiting.push(entry);
+      res.on('close', () => (entry.closed = true));
+      // '/stream': the head and a first chunk, then nothing more; anything else: no answer at all.
+      if (req.url === '/stream')
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).write('first');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
 
   afterEach(async () => {
     await app?.close();
     app = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await enkash.close();
   });
 
   async function boot(): Promise<EnkashHttpService> {
-    const credentials = { clientId: 'id', clientSecret: 'secret', username: 'u', password: 'p' };
-    ({ app } = await bootWith({ baseUrl, ...credentials }));
+    ({ app } = await bootWith(enkash.options));
     const http = app.get(EnkashHttpService);
     await firstValueFrom(http.get('/quick')); // the token is held: calls go out at once
     return http;
