@@ -55,7 +55,6 @@ export class EnkashTransport {
   private readonly records = new WeakMap<InternalAxiosRequestConfig, CallRecord>();
   private readonly wrapped = new WeakSet<AxiosAdapter>();
   private httpSend: AxiosAdapter | undefined;
-  private closed = false;
 
   constructor(private readonly deps: EnkashTransportDependencies) {}
 
@@ -78,7 +77,6 @@ export class EnkashTransport {
 
   /** Aborts every call under way; later calls fail at once without being sent. */
   close(): void {
-    this.closed = true;
     this.shutdown.abort();
     for (const controller of this.linked) controller.abort();
     this.linked.clear();
@@ -95,7 +93,7 @@ export class EnkashTransport {
    * would be paid by every call.
    */
   private send(config: InternalAxiosRequestConfig, inner: AxiosAdapter): Promise<AxiosResponse> {
-    if (this.closed) return Promise.reject(new CanceledError(undefined, config));
+    if (this.shutdown.aborted) return Promise.reject(new CanceledError(undefined, config));
     const release = this.bindToShutdown(config);
     let answer: Promise<AxiosResponse>;
     try {
