@@ -1,9 +1,8 @@
 // 3. The hot path of every call: reading the cached token.
 import { EnkashAuthService } from '../../lib/index.js';
 import type { BenchSizes } from '../bench-sizes.js';
-import { bootAgainst } from '../support/boot.js';
+import { withBootedApp } from '../support/boot.js';
 import { median } from '../support/load.js';
-import { RemoteSimulator } from '../support/remote-simulator.js';
 import { count } from '../support/report.js';
 import type { SectionResult } from '../support/report.js';
 
@@ -25,9 +24,7 @@ async function rate(calls: number, read: () => unknown): Promise<number> {
 }
 
 export async function measureCachedToken(sizes: BenchSizes['cachedToken']): Promise<SectionResult> {
-  const simulator = await RemoteSimulator.start();
-  const app = await bootAgainst(simulator);
-  try {
+  return withBootedApp(async (app, simulator) => {
     const auth = app.get(EnkashAuthService);
     await auth.getAccessToken();
     const calls = Math.ceil(sizes.calls / ROUNDS);
@@ -53,8 +50,5 @@ export async function measureCachedToken(sizes: BenchSizes['cachedToken']): Prom
         },
       ],
     };
-  } finally {
-    await app.close();
-    await simulator.close();
-  }
+  });
 }

@@ -2,9 +2,8 @@
 import { firstValueFrom } from 'rxjs';
 import { EnkashAuthService, EnkashHttpService } from '../../lib/index.js';
 import type { BenchSizes } from '../bench-sizes.js';
-import { bootAgainst } from '../support/boot.js';
+import { withBootedApp } from '../support/boot.js';
 import { failedCalls, runLoad } from '../support/load.js';
-import { RemoteSimulator } from '../support/remote-simulator.js';
 import { count, megabytes } from '../support/report.js';
 import type { SectionResult } from '../support/report.js';
 import { BALANCE_PATH } from '../support/enkash-paths.js';
@@ -26,9 +25,7 @@ async function settledHeap(): Promise<number> {
 }
 
 export async function measureMemory(sizes: BenchSizes['memory']): Promise<SectionResult> {
-  const simulator = await RemoteSimulator.start();
-  const app = await bootAgainst(simulator);
-  try {
+  return withBootedApp(async (app, simulator) => {
     const auth = app.get(EnkashAuthService);
     const enkash = app.get(EnkashHttpService);
     const callsPerRenewal = Math.max(1, Math.round(sizes.calls / sizes.renewals));
@@ -86,8 +83,5 @@ export async function measureMemory(sizes: BenchSizes['memory']): Promise<Sectio
         },
       ],
     };
-  } finally {
-    await app.close();
-    await simulator.close();
-  }
+  });
 }

@@ -5,11 +5,10 @@ import axios from 'axios';
 import { firstValueFrom } from 'rxjs';
 import { EnkashAuthService, EnkashHttpService } from '../../lib/index.js';
 import type { BenchSizes } from '../bench-sizes.js';
-import { bootAgainst } from '../support/boot.js';
+import { withBootedApp } from '../support/boot.js';
 import { BALANCE_PATH } from '../support/enkash-paths.js';
 import { failedCalls, latencies, quantile, runLoad } from '../support/load.js';
 import type { LoadResult } from '../support/load.js';
-import { RemoteSimulator } from '../support/remote-simulator.js';
 import { count, ms } from '../support/report.js';
 import type { SectionResult } from '../support/report.js';
 
@@ -63,9 +62,7 @@ const ratio = ({ baseline, compared }: Comparison, from?: number, to?: number): 
 export async function measurePerCallOverhead(
   sizes: BenchSizes['overhead'],
 ): Promise<SectionResult> {
-  const simulator = await RemoteSimulator.start();
-  const app = await bootAgainst(simulator);
-  try {
+  return withBootedApp(async (app, simulator) => {
     const enkash = app.get(EnkashHttpService);
     const token = await app.get(EnkashAuthService).getAccessToken();
     // What an integrator writes without the library: one axios instance, the header fixed on it...
@@ -167,8 +164,5 @@ export async function measurePerCallOverhead(
           met: ratio(comparison) >= TARGET_RATIO && failures(comparison.compared) === 0,
         })),
     };
-  } finally {
-    await app.close();
-    await simulator.close();
-  }
+  });
 }

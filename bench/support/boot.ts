@@ -4,7 +4,7 @@ import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EnkashAuthModule } from '../../lib/index.js';
 import type { EnkashAuthOptions } from '../../lib/index.js';
-import type { RemoteSimulator } from './remote-simulator.js';
+import { RemoteSimulator } from './remote-simulator.js';
 
 /** `EnkashAuthModule.forRoot()` with the simulator's URL and credentials plus `overrides`; initialised. */
 export async function bootAgainst(
@@ -26,4 +26,25 @@ export async function bootAgainst(
     },
     { logger },
   );
+}
+
+/**
+ * Runs `measure` with a simulator process of its own and an application booted against it (with `overrides`), and
+ * closes both afterwards, whatever happens.
+ */
+export async function withBootedApp<T>(
+  measure: (app: INestApplicationContext, simulator: RemoteSimulator) => Promise<T>,
+  overrides: Partial<EnkashAuthOptions> = {},
+): Promise<T> {
+  const simulator = await RemoteSimulator.start();
+  try {
+    const app = await bootAgainst(simulator, overrides);
+    try {
+      return await measure(app, simulator);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await simulator.close();
+  }
 }
