@@ -7,6 +7,7 @@ import { RenewalTimer } from './renewal-timer.js';
 import { interpretTokenAnswer } from './token-answer.js';
 import type { TokenGrantClient } from './token-manager.js';
 import { TokenManager } from './token-manager.js';
+import { UNIT_REGISTRATION } from '../../test/support/unit-options.js';
 import { badCredentials, rateLimited, serverError } from '../../test/support/token-errors.js';
 import type { TokenSet } from './token-set.js';
 
@@ -94,11 +95,7 @@ describe('TokenManager timing', () => {
 
   function createManager(refreshBeforeExpirySeconds = 300): TokenManager {
     const options = resolveEnkashAuthOptions({
-      baseUrl: 'https://ekpayout-uat.enkash.in',
-      clientId: 'client',
-      clientSecret: 'secret',
-      username: 'user@example.com',
-      password: 'password',
+      ...UNIT_REGISTRATION,
       refreshBeforeExpirySeconds,
       // A lone instance's timing, to the millisecond: no check with EnKash before a refresh grant, no jitter.
       serverTokenCheck: 'never',

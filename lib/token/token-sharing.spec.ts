@@ -8,6 +8,7 @@ import type { EnkashServerTokenCheck } from '../interfaces/enkash-auth-options.i
 import { RenewalTimer } from './renewal-timer.js';
 import type { TokenGrantClient } from './token-manager.js';
 import { TokenManager } from './token-manager.js';
+import { UNIT_REGISTRATION } from '../../test/support/unit-options.js';
 import { badCredentials, serverError } from '../../test/support/token-errors.js';
 import type { TokenSet } from './token-set.js';
 
@@ -134,11 +135,7 @@ describe('several replicas of one account', () => {
     } = {},
   ): TokenManager {
     const options = resolveEnkashAuthOptions({
-      baseUrl: 'https://ekpayout-uat.enkash.in',
-      clientId: 'client',
-      clientSecret: 'secret',
-      username: 'user@example.com',
-      password: 'password',
+      ...UNIT_REGISTRATION,
       tokenRequestTimeoutMs: 2_000,
       serverTokenCheck,
     });
