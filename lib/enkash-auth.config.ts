@@ -1,12 +1,13 @@
 import { registerAs } from '@nestjs/config';
 import type { ConfigType } from '@nestjs/config';
 import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
+import { DEFAULT_ENKASH_REGISTRATION } from './enkash-auth.constants.js';
 import type {
   EnkashAuthOptions,
   ResolvedEnkashAuthOptions,
 } from './interfaces/enkash-auth-options.interface.js';
 
-/** The environment variable behind each option read by {@link enkashConfig}. */
+/** The environment variable behind each option read by {@link enkashConfig} (the unnamed registration's). */
 export const ENKASH_ENVIRONMENT_VARIABLES = {
   baseUrl: 'ENKASH_BASE_URL',
   clientId: 'ENKASH_CLIENT_ID',
@@ -34,17 +35,43 @@ const OPTIONAL_OPTIONS = [
   'redis',
 ] as const;
 
+/** Which environment variable holds each option read from the environment. */
+export type EnkashEnvironmentVariables = {
+  readonly [option in keyof typeof ENKASH_ENVIRONMENT_VARIABLES]: string;
+};
+
 /**
- * Reads and validates the `ENKASH_*` variables of an environment, with every default applied.
+ * The environment variables of registration `name`: those of {@link ENKASH_ENVIRONMENT_VARIABLES} with `ENKASH_`
+ * followed by the name in capitals, `-` turned into `_` (`cards` reads `ENKASH_CARDS_BASE_URL`, ...). The unnamed
+ * registration (`name` left out or `'default'`) reads the plain `ENKASH_*` variables.
+ */
+export function enkashEnvironmentVariables(name?: string): EnkashEnvironmentVariables {
+  if (name === undefined || name === DEFAULT_ENKASH_REGISTRATION) {
+    return ENKASH_ENVIRONMENT_VARIABLES;
+  }
+  const prefix = `ENKASH_${name.toUpperCase().replace(/-/g, '_')}_`;
+  const variables: Record<string, string> = {};
+  for (const [option, variable] of Object.entries(ENKASH_ENVIRONMENT_VARIABLES)) {
+    variables[option] = prefix + variable.slice('ENKASH_'.length);
+  }
+  return variables as EnkashEnvironmentVariables;
+}
+
+/**
+ * Reads and validates the `ENKASH_*` variables of an environment, with every default applied; with `name`, the
+ * variables of that registration (see {@link enkashEnvironmentVariables}). No variable of one registration is ever
+ * read for another: each account's credentials and settings are its own.
  *
  * @throws EnkashAuthError with code `config` naming every missing or invalid variable (never a secret's value).
  */
 export function readEnkashOptionsFromEnvironment(
   environment: NodeJS.ProcessEnv = process.env,
+  name?: string,
 ): ResolvedEnkashAuthOptions {
+  const variables = enkashEnvironmentVariables(name);
   const raw: Partial<Record<keyof EnkashAuthOptions, unknown>> = {};
   // An optional variable set to an empty string is treated as unset; required ones are reported as empty.
-  for (const [option, variable] of Object.entries(ENKASH_ENVIRONMENT_VARIABLES)) {
+  for (const [option, variable] of Object.entries(variables)) {
     raw[option as keyof EnkashAuthOptions] = environment[variable];
   }
   for (const option of OPTIONAL_OPTIONS) {
@@ -52,7 +79,7 @@ export function readEnkashOptionsFromEnvironment(
   }
   if (raw.redis !== undefined) raw.redis = { url: raw.redis };
   return resolveEnkashAuthOptions(raw, (option) =>
-    option === 'tokenStore' ? option : ENKASH_ENVIRONMENT_VARIABLES[option],
+    option === 'tokenStore' ? option : variables[option],
   );
 }
 
@@ -68,3 +95,25 @@ export const enkashConfig = registerAs('enkash', (): ResolvedEnkashAuthOptions =
 
 /** The type of the settings {@link enkashConfig} provides, for `@Inject(enkashConfig.KEY)`. */
 export type EnkashConfig = ConfigType<typeof enkashConfig>;
+
+const namedConfigs = new Map<string, typeof enkashConfig>();
+
+/**
+ * The settings of registration `name` read from its own variables (`ENKASH_CARDS_BASE_URL`, ... for `cards`; see
+ * {@link enkashEnvironmentVariables}) through `@nestjs/config`, under the key `enkash-<name>`. The same object for
+ * the same name, so that its `KEY` can be injected anywhere.
+ *
+ * @example
+ * EnkashAuthModule.forRootAsync({ name: 'cards', ...enkashConfigFor('cards').asProvider() })
+ */
+export function enkashConfigFor(name: string): typeof enkashConfig {
+  if (name === DEFAULT_ENKASH_REGISTRATION) return enkashConfig;
+  let config = namedConfigs.get(name);
+  if (config === undefined) {
+    config = registerAs(`enkash-${name}`, (): ResolvedEnkashAuthOptions =>
+      readEnkashOptionsFromEnvironment(process.env, name),
+    );
+    namedConfigs.set(name, config);
+  }
+  return config;
+}

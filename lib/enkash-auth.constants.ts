@@ -3,8 +3,17 @@ import { REDIS_TOKEN_STORE_DEFAULTS } from './store/redis-token-store.js';
 /** Context of every log line the library writes through Nest's `Logger`. */
 export const ENKASH_AUTH_LOGGER_CONTEXT = 'EnkashAuth';
 
-/** Name of the `@nestjs/schedule` timeout that renews the token (or retries after a failure). */
+/**
+ * Name of the `@nestjs/schedule` timeout that renews the unnamed registration's token (or retries after a failure);
+ * a named registration's is `enkash-auth:<name>:token-renewal`.
+ */
 export const ENKASH_TOKEN_RENEWAL_TIMEOUT = 'enkash-auth:token-renewal';
+
+/** The name of the registration made without `name` (or with this one). */
+export const DEFAULT_ENKASH_REGISTRATION = 'default';
+
+/** Metadata key of `@UseEnkashAccount()`. */
+export const ENKASH_ACCOUNT_METADATA = 'enkash-auth:account';
 
 /** Defaults of the optional {@link EnkashAuthOptions}. */
 export const ENKASH_AUTH_DEFAULTS = {

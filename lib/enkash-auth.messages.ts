@@ -164,3 +164,15 @@ export const tokenUnavailableForClient = (
       return `EnKash's token endpoint gave an answer that is not a token.${retry}`;
   }
 };
+
+export const invalidRegistrationName = (name: unknown): string =>
+  `Invalid EnKash registration name ${JSON.stringify(name)}: use letters, digits, '-' and '_', starting with a ` +
+  'letter or a digit';
+
+export const duplicateRegistration = (name: string): string =>
+  `EnKash registration "${name}" is registered more than once in this application: each name (and the unnamed ` +
+  'registration) may be registered once, or its services would be injected from either registration';
+
+export const unknownRegistration = (name: string): string =>
+  `No EnKash registration "${name}" in this application: register it with ` +
+  `EnkashAuthModule.forRoot({ name: '${name}', ... }) or forRootAsync({ name: '${name}', ... })`;

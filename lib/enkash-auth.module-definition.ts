@@ -5,11 +5,18 @@ import type { EnkashAuthOptions } from './interfaces/enkash-auth-options.interfa
 export interface EnkashAuthModuleExtras {
   /** Registers the module globally, so that feature modules need not import it. Default: `false`. */
   isGlobal?: boolean;
+  /**
+   * The name of this registration, for an app that holds several EnKash accounts (letters, digits, `-` and `_`).
+   * Left out (or `'default'`), it is the unnamed registration, injected as `EnkashAuthService` and
+   * `EnkashHttpService`; a named one is injected with `@InjectEnkashAuth(name)` and `@InjectEnkashHttp(name)`.
+   */
+  name?: string;
 }
 
 const definition = new ConfigurableModuleBuilder<EnkashAuthOptions>({ moduleName: 'EnkashAuth' })
   .setClassMethodName('forRoot')
-  .setExtras<EnkashAuthModuleExtras>({ isGlobal: false }, (module, extras) => ({
+  // What the name changes is done in EnkashAuthModule, which may import the services this file must not.
+  .setExtras<EnkashAuthModuleExtras>({ isGlobal: false, name: undefined }, (module, extras) => ({
     ...module,
     global: extras.isGlobal,
   }))
@@ -24,5 +31,5 @@ export const ENKASH_AUTH_MODULE_OPTIONS = definition.MODULE_OPTIONS_TOKEN;
 /** What `EnkashAuthModule.forRoot()` takes: the EnKash options and the module extras. */
 export type EnkashAuthModuleOptions = typeof definition.OPTIONS_TYPE;
 
-/** What `EnkashAuthModule.forRootAsync()` takes: `imports`, `inject`, `useFactory` / `useClass` / `useExisting`, `isGlobal`. */
+/** What `EnkashAuthModule.forRootAsync()` takes: `imports`, `inject`, `useFactory` / `useClass` / `useExisting`, `isGlobal`, `name`. */
 export type EnkashAuthModuleAsyncOptions = typeof definition.ASYNC_OPTIONS_TYPE;

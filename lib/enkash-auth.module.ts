@@ -1,35 +1,78 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, Provider } from '@nestjs/common';
 import {
   ConfigurableEnkashAuthModule,
   type EnkashAuthModuleAsyncOptions,
   type EnkashAuthModuleOptions,
 } from './enkash-auth.module-definition.js';
-import { resolvedOptionsProvider, sharedStoreProvider } from './enkash-auth.providers.js';
+import { invalidRegistrationName } from './enkash-auth.messages.js';
+import {
+  ENKASH_REGISTRATION_NAME,
+  resolvedOptionsProvider,
+  sharedStoreProvider,
+} from './enkash-auth.providers.js';
 import { EnkashAuthService } from './enkash-auth.service.js';
+import { EnkashAuthError } from './errors/enkash-auth.error.js';
 import { EnkashHttpService } from './http/enkash-http.service.js';
 import { EnkashAuthInterceptor } from './interceptors/enkash-auth.interceptor.js';
+import { DEFAULT_ENKASH_REGISTRATION } from './enkash-auth.constants.js';
+import {
+  getEnkashAuthToken,
+  getEnkashHttpToken,
+  registrationNameOf,
+} from './registration/enkash-registration.tokens.js';
+
+const REGISTRATION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /**
- * A private `HttpModule` per registration. `registerAsync` (unlike `register`) creates the axios instance when the
+ * One registration's module: a private `HttpModule` and what it exports under its name.
+ *
+ * The `HttpModule` is registered with `registerAsync` (unlike `register`), which creates the axios instance when the
  * application boots, so that two applications built from one module tree (as e2e tests do) never share an instance
  * and its interceptors. The instance is never exported: the host's `HttpService` stays token-free.
+ *
+ * Every registration has its own providers (Nest instantiates a dynamic module per registration), so the services
+ * are only exported: the unnamed registration under their classes, a named one under `getEnkash*Token(name)` alone,
+ * so that a named registration can never be injected where the unnamed one is asked for.
  */
-function withPrivateHttpModule(module: DynamicModule): DynamicModule {
+function registration(module: DynamicModule, givenName: string | undefined): DynamicModule {
+  if (givenName !== undefined && !REGISTRATION_NAME_PATTERN.test(String(givenName))) {
+    throw new EnkashAuthError('config', invalidRegistrationName(givenName));
+  }
+  const name = registrationNameOf(givenName);
+  const aliases: Provider[] =
+    name === DEFAULT_ENKASH_REGISTRATION
+      ? []
+      : [
+          { provide: getEnkashAuthToken(name), useExisting: EnkashAuthService },
+          { provide: getEnkashHttpToken(name), useExisting: EnkashHttpService },
+        ];
   return {
     ...module,
     imports: [...(module.imports ?? []), HttpModule.registerAsync({ useFactory: () => ({}) })],
+    providers: [
+      ...(module.providers ?? []),
+      { provide: ENKASH_REGISTRATION_NAME, useValue: name },
+      ...aliases,
+    ],
+    exports: [
+      ...(module.exports ?? []),
+      getEnkashAuthToken(name),
+      getEnkashHttpToken(name),
+      EnkashAuthInterceptor,
+    ],
   };
 }
 
 /**
  * Gives the application an {@link EnkashAuthService} that keeps a valid EnKash access token, an
  * {@link EnkashHttpService} that sends it with every call to EnKash, and the {@link EnkashAuthInterceptor} for
- * controllers.
+ * controllers. Register it once per EnKash account: unnamed, and with `name` for each further account.
  *
  * @example
  * EnkashAuthModule.forRootAsync(enkashConfig.asProvider())
+ * EnkashAuthModule.forRootAsync({ name: 'cards', ...enkashConfigFor('cards').asProvider() })
  */
 @Module({
   providers: [
@@ -39,16 +82,15 @@ function withPrivateHttpModule(module: DynamicModule): DynamicModule {
     EnkashHttpService,
     EnkashAuthInterceptor,
   ],
-  exports: [EnkashAuthService, EnkashHttpService, EnkashAuthInterceptor],
 })
 export class EnkashAuthModule extends ConfigurableEnkashAuthModule {
   /** Registers the module with options known up front. */
   static override forRoot(options: EnkashAuthModuleOptions): DynamicModule {
-    return withPrivateHttpModule(super.forRoot(options));
+    return registration(super.forRoot(options), options.name);
   }
 
   /** Registers the module with options from a factory, a class or an existing provider (e.g. `ConfigService`). */
   static override forRootAsync(options: EnkashAuthModuleAsyncOptions): DynamicModule {
-    return withPrivateHttpModule(super.forRootAsync(options));
+    return registration(super.forRootAsync(options), options.name);
   }
 }

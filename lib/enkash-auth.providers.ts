@@ -10,6 +10,9 @@ import type {
 
 // Internal tokens: not exported from index.ts.
 
+/** The name of the registration a provider belongs to (`'default'` for the unnamed one). */
+export const ENKASH_REGISTRATION_NAME = Symbol('ENKASH_REGISTRATION_NAME');
+
 /** The validated options with defaults applied, shared by every provider of one module registration. */
 export const ENKASH_RESOLVED_OPTIONS = Symbol('ENKASH_RESOLVED_OPTIONS');
 

@@ -3,13 +3,19 @@ import type {
   OnApplicationBootstrap,
   OnApplicationShutdown,
   OnModuleDestroy,
+  OnModuleInit,
 } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { duplicateRegistration } from './enkash-auth.messages.js';
 import {
-  ENKASH_AUTH_LOGGER_CONTEXT,
-  ENKASH_TOKEN_RENEWAL_TIMEOUT,
-} from './enkash-auth.constants.js';
-import { ENKASH_RESOLVED_OPTIONS, ENKASH_SHARED_STORE } from './enkash-auth.providers.js';
+  ENKASH_REGISTRATION_NAME,
+  ENKASH_RESOLVED_OPTIONS,
+  ENKASH_SHARED_STORE,
+} from './enkash-auth.providers.js';
+import { EnkashAuthError } from './errors/enkash-auth.error.js';
+import { DEFAULT_ENKASH_REGISTRATION } from './enkash-auth.constants.js';
+import { loggerContextOf, renewalTimeoutNameOf } from './registration/registration-names.js';
 import type { SharedStoreHandle } from './enkash-auth.providers.js';
 import { tokenStoreKey } from './store/token-store-key.js';
 import type { ResolvedEnkashAuthOptions } from './interfaces/enkash-auth-options.interface.js';
@@ -25,29 +31,36 @@ import { TokenManager } from './token/token-manager.js';
  */
 @Injectable()
 export class EnkashAuthService
-  implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+  implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
 {
-  private readonly logger = new Logger(ENKASH_AUTH_LOGGER_CONTEXT);
+  /** The registration this service belongs to: its `name`, or `'default'` for the unnamed one. */
+  readonly registrationName: string;
+  private readonly logger: Logger;
   private readonly tokens: TokenManager;
   private readonly acquireOnStartup: boolean;
   private storeClosed: Promise<void> | undefined;
 
   constructor(
     @Inject(ENKASH_RESOLVED_OPTIONS) options: ResolvedEnkashAuthOptions,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
     // The host's registry when it imports ScheduleModule.forRoot(); a private one otherwise. Never forRoot() here:
     // a second forRoot() would run every cron job of the host twice.
     @Optional() schedulerRegistry?: SchedulerRegistry,
     @Optional()
     @Inject(ENKASH_SHARED_STORE)
     private readonly sharedStore?: SharedStoreHandle | null,
+    // Absent only when a test constructs the service's module by hand without the name provider.
+    @Optional() @Inject(ENKASH_REGISTRATION_NAME) registrationName?: string,
   ) {
+    this.registrationName = registrationName ?? DEFAULT_ENKASH_REGISTRATION;
+    this.logger = new Logger(loggerContextOf(this.registrationName));
     this.acquireOnStartup = options.acquireOnStartup;
     this.tokens = new TokenManager({
       options,
       client: new TokenHttpClient(options),
       timer: new RenewalTimer(
         schedulerRegistry ?? new SchedulerRegistry(),
-        ENKASH_TOKEN_RENEWAL_TIMEOUT,
+        renewalTimeoutNameOf(this.registrationName),
       ),
       logger: this.logger,
       ...(sharedStore
@@ -98,6 +111,19 @@ export class EnkashAuthService
   /** Where the token stands: state, expiry, renewals, failures. Never a token or a secret. */
   getStatus(): EnkashTokenStatus {
     return this.tokens.getStatus();
+  }
+
+  /**
+   * @internal Fails the boot when this registration's name is registered twice: two token engines for one account
+   * would revoke each other's tokens, and injection by name would pick either.
+   */
+  onModuleInit(): void {
+    const sameName = this.moduleRef
+      .get(EnkashAuthService, { strict: false, each: true })
+      .filter((service) => service.registrationName === this.registrationName);
+    if (sameName.length > 1) {
+      throw new EnkashAuthError('config', duplicateRegistration(this.registrationName));
+    }
   }
 
   /** @internal Fetches the first token in the background: the app boots even when EnKash is unreachable. */

@@ -10,12 +10,24 @@ export { EnkashHttpService } from './http/enkash-http.service.js';
 export { EnkashAuthInterceptor } from './interceptors/enkash-auth.interceptor.js';
 export { EnkashToken } from './interceptors/enkash-token.decorator.js';
 export {
+  InjectEnkashAuth,
+  InjectEnkashHttp,
+  UseEnkashAccount,
+} from './registration/enkash-registration.decorators.js';
+export {
+  getEnkashAuthToken,
+  getEnkashHttpToken,
+} from './registration/enkash-registration.tokens.js';
+export {
   enkashConfig,
+  enkashConfigFor,
+  enkashEnvironmentVariables,
   readEnkashOptionsFromEnvironment,
   ENKASH_ENVIRONMENT_VARIABLES,
 } from './enkash-auth.config.js';
-export type { EnkashConfig } from './enkash-auth.config.js';
+export type { EnkashConfig, EnkashEnvironmentVariables } from './enkash-auth.config.js';
 export {
+  DEFAULT_ENKASH_REGISTRATION,
   ENKASH_AUTH_DEFAULTS,
   ENKASH_REDIS_DEFAULTS,
   ENKASH_TOKEN_RENEWAL_TIMEOUT,

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { describe, expect, it, jest } from '@jest/globals';
 import { HttpException } from '@nestjs/common';
 import type { CallHandler, ContextType, ExecutionContext } from '@nestjs/common';
-import type { HttpAdapterHost } from '@nestjs/core';
+import { Reflector } from '@nestjs/core';
+import type { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { lastValueFrom, of } from 'rxjs';
 import type { EnkashAuthService } from '../enkash-auth.service.js';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
@@ -17,7 +18,14 @@ function tokenService(outcome: string | Error): EnkashAuthService {
     getAccessToken: () =>
       typeof outcome === 'string' ? Promise.resolve(outcome) : Promise.reject(outcome),
     getStatus: () => ({ nextRenewalAt: new Date(Date.now() + 2_000) }),
+    registrationName: 'default',
   } as unknown as EnkashAuthService;
+}
+
+/** The interceptor in an application whose only registration is `auth`. */
+function interceptorOver(auth: EnkashAuthService, host?: HttpAdapterHost): EnkashAuthInterceptor {
+  const moduleRef = { get: () => [auth] } as unknown as ModuleRef;
+  return new EnkashAuthInterceptor(moduleRef, new Reflector(), host);
 }
 
 /** An execution context of the given transport whose first two arguments are `first` and `second`. */
@@ -26,6 +34,8 @@ function contextOf(type: ContextType, first: object, second: object): ExecutionC
     getType: () => type,
     getArgs: () => [first, second],
     switchToHttp: () => ({ getRequest: () => first, getResponse: () => second }),
+    getHandler: () => function handler() {},
+    getClass: () => class Handlers {},
   } as unknown as ExecutionContext;
 }
 
@@ -45,7 +55,7 @@ describe('EnkashAuthInterceptor outside HTTP', () => {
   it('rethrows the EnkashAuthError as it is for a microservice or WebSocket handler, which never runs', async () => {
     const { host, setHeader } = adapterHost();
     const failure = serverError();
-    const interceptor = new EnkashAuthInterceptor(tokenService(failure), host);
+    const interceptor = interceptorOver(tokenService(failure), host);
     const { next, handle } = handler();
 
     for (const type of ['rpc', 'ws'] as const) {
@@ -57,7 +67,7 @@ describe('EnkashAuthInterceptor outside HTTP', () => {
 
   it("lets a microservice handler run once a token is held, without writing on the message's data", async () => {
     const { host } = adapterHost();
-    const interceptor = new EnkashAuthInterceptor(tokenService('tok-123'), host);
+    const interceptor = interceptorOver(tokenService('tok-123'), host);
     const { next, handle } = handler();
     const data = { orderId: 'A1' };
 
@@ -72,7 +82,7 @@ describe('EnkashAuthInterceptor outside HTTP', () => {
 describe('EnkashAuthInterceptor over HTTP', () => {
   it('sets Retry-After through the HTTP adapter, in whole seconds', async () => {
     const { host, setHeader } = adapterHost();
-    const interceptor = new EnkashAuthInterceptor(tokenService(serverError()), host);
+    const interceptor = interceptorOver(tokenService(serverError()), host);
     const response = {};
 
     await expect(
@@ -82,7 +92,7 @@ describe('EnkashAuthInterceptor over HTTP', () => {
   });
 
   it('still answers 503 when no HTTP adapter can be injected', async () => {
-    const interceptor = new EnkashAuthInterceptor(tokenService(serverError()));
+    const interceptor = interceptorOver(tokenService(serverError()));
     const rejection = interceptor.intercept(contextOf('http', {}, {}), handler().next);
     await expect(rejection).rejects.toBeInstanceOf(HttpException);
     await expect(rejection).rejects.toMatchObject({ status: 503 });
@@ -91,7 +101,7 @@ describe('EnkashAuthInterceptor over HTTP', () => {
   it('rethrows any other error as it is, for Nest to answer 500', async () => {
     const { host, setHeader } = adapterHost();
     const bug = new TypeError('a bug');
-    const interceptor = new EnkashAuthInterceptor(tokenService(bug), host);
+    const interceptor = interceptorOver(tokenService(bug), host);
 
     await expect(interceptor.intercept(contextOf('http', {}, {}), handler().next)).rejects.toBe(
       bug,

@@ -1,15 +1,19 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef, Reflector } from '@nestjs/core';
 import type { Observable } from 'rxjs';
-import { EnkashAuthService } from '../enkash-auth.service.js';
+import { ENKASH_ACCOUNT_METADATA } from '../enkash-auth.constants.js';
+import type { EnkashAuthService } from '../enkash-auth.service.js';
 import type { EnkashAuthenticatedRequest } from '../interfaces/enkash-authenticated-request.interface.js';
+import { DEFAULT_ENKASH_REGISTRATION } from '../enkash-auth.constants.js';
+import { findEnkashRegistration } from '../registration/find-registration.js';
 import { isTokenFailure, tokenUnavailableAnswer } from './token-unavailable.exception.js';
 
 /**
  * Guarantees a valid EnKash access token before a route handler runs, for `@UseInterceptors(EnkashAuthInterceptor)`
  * on a controller or route, or globally as `APP_INTERCEPTOR`. The token is on `request.enkash` and behind
- * `@EnkashToken()`.
+ * `@EnkashToken()`. It is the unnamed registration's token, or that of the registration named with
+ * `@UseEnkashAccount(name)` on the route or its controller.
  *
  * When no token can be had the handler does not run: the client gets `503 Service Unavailable` (with `Retry-After`
  * when trying again may work) or `502 Bad Gateway` (EnKash rejected the credentials, or the configuration is wrong),
@@ -17,22 +21,26 @@ import { isTokenFailure, tokenUnavailableAnswer } from './token-unavailable.exce
  */
 @Injectable()
 export class EnkashAuthInterceptor implements NestInterceptor {
+  private readonly registrations = new Map<string, EnkashAuthService>();
+
   constructor(
-    @Inject(EnkashAuthService) private readonly auth: EnkashAuthService,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(Reflector) private readonly reflector: Reflector,
     // Absent in a standalone application context, which has no HTTP responses to set headers on.
     @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   /** Obtains the token, puts it on the request, then lets the handler run. */
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const auth = this.registrationFor(context);
     let token: string;
     try {
-      token = await this.auth.getAccessToken();
+      token = await auth.getAccessToken();
     } catch (error) {
       if (!isTokenFailure(error) || context.getType() !== 'http') throw error;
       const { exception, retryAfterSeconds } = tokenUnavailableAnswer(
         error,
-        this.auth.getStatus().nextRenewalAt,
+        auth.getStatus().nextRenewalAt,
       );
       // Not logged per request: the token engine has logged the failure once, with its details.
       if (retryAfterSeconds !== undefined) {
@@ -49,5 +57,20 @@ export class EnkashAuthInterceptor implements NestInterceptor {
       context.switchToHttp().getRequest<Partial<EnkashAuthenticatedRequest>>().enkash = token;
     }
     return next.handle();
+  }
+
+  /** The registration named by `@UseEnkashAccount()` on the route or its controller, or the unnamed one. */
+  private registrationFor(context: ExecutionContext): EnkashAuthService {
+    const name =
+      this.reflector.getAllAndOverride<string | undefined>(ENKASH_ACCOUNT_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? DEFAULT_ENKASH_REGISTRATION;
+    let auth = this.registrations.get(name);
+    if (auth === undefined) {
+      auth = findEnkashRegistration(this.moduleRef, name);
+      this.registrations.set(name, auth);
+    }
+    return auth;
   }
 }
