@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { EnkashAuthError } from './errors/enkash-auth.error.js';
-import { readEnkashOptionsFromEnvironment } from './enkash-auth.config.js';
+import {
+  enkashConfig,
+  enkashConfigFor,
+  enkashEnvironmentVariables,
+  readEnkashOptionsFromEnvironment,
+} from './enkash-auth.config.js';
 import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
 
 const validEnvironment = {
@@ -439,5 +444,70 @@ describe('token store options', () => {
     const resolved = resolveEnkashAuthOptions(validOptions);
     expect(resolved.redis).toBeUndefined();
     expect(resolved.tokenStore).toBeUndefined();
+  });
+});
+
+describe("enkashConfigFor(name): a named registration's own variables", () => {
+  const cardsEnvironment = {
+    ENKASH_CARDS_BASE_URL: 'https://cards.example.com',
+    ENKASH_CARDS_CLIENT_ID: 'CARDS01',
+    ENKASH_CARDS_CLIENT_SECRET: 'the-cards-secret',
+    ENKASH_CARDS_USERNAME: 'cards@example.com',
+    ENKASH_CARDS_PASSWORD: 'Cards@1234567',
+    ENKASH_CARDS_REFRESH_BEFORE_EXPIRY_SECONDS: '120',
+  };
+
+  it("reads ENKASH_<NAME>_* and none of the unnamed registration's variables", () => {
+    const options = readEnkashOptionsFromEnvironment(
+      { ...validEnvironment, ENKASH_REDIS_URL: 'redis://127.0.0.1:6379', ...cardsEnvironment },
+      'cards',
+    );
+
+    expect(options).toMatchObject({
+      baseUrl: 'https://cards.example.com',
+      clientId: 'CARDS01',
+      username: 'cards@example.com',
+      refreshBeforeExpirySeconds: 120,
+    });
+    expect(options.redis).toBeUndefined();
+  });
+
+  it('names the prefixed variables that are missing, even when the unnamed ones are set', () => {
+    let error: unknown;
+    try {
+      readEnkashOptionsFromEnvironment(
+        { ...validEnvironment, ENKASH_CARDS_BASE_URL: 'https://cards.example.com' },
+        'cards',
+      );
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(EnkashAuthError);
+    expect((error as EnkashAuthError).code).toBe('config');
+    for (const variable of [
+      'ENKASH_CARDS_CLIENT_ID',
+      'ENKASH_CARDS_CLIENT_SECRET',
+      'ENKASH_CARDS_USERNAME',
+      'ENKASH_CARDS_PASSWORD',
+    ]) {
+      expect((error as Error).message).toContain(variable);
+    }
+    expect((error as Error).message).not.toContain('ENKASH_CLIENT_ID');
+  });
+
+  it('turns the name into a variable prefix: capitals, and _ for -', () => {
+    expect(enkashEnvironmentVariables('business-unit-2')).toMatchObject({
+      baseUrl: 'ENKASH_BUSINESS_UNIT_2_BASE_URL',
+      redis: 'ENKASH_BUSINESS_UNIT_2_REDIS_URL',
+    });
+    expect(enkashEnvironmentVariables().baseUrl).toBe('ENKASH_BASE_URL');
+    expect(enkashEnvironmentVariables('default').baseUrl).toBe('ENKASH_BASE_URL');
+  });
+
+  it('gives one config object per name, under its own key', () => {
+    expect(enkashConfigFor('cards')).toBe(enkashConfigFor('cards'));
+    expect(enkashConfigFor('cards').KEY).not.toBe(enkashConfig.KEY);
+    expect(enkashConfigFor('default')).toBe(enkashConfig);
   });
 });

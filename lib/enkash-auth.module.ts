@@ -1,6 +1,6 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
-import type { DynamicModule, Provider } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import {
   ConfigurableEnkashAuthModule,
   type EnkashAuthModuleAsyncOptions,
@@ -8,6 +8,7 @@ import {
 } from './enkash-auth.module-definition.js';
 import { invalidRegistrationName } from './enkash-auth.messages.js';
 import {
+  ENKASH_REGISTRATION_AUTH,
   ENKASH_REGISTRATION_NAME,
   resolvedOptionsProvider,
   sharedStoreProvider,
@@ -16,7 +17,6 @@ import { EnkashAuthService } from './enkash-auth.service.js';
 import { EnkashAuthError } from './errors/enkash-auth.error.js';
 import { EnkashHttpService } from './http/enkash-http.service.js';
 import { EnkashAuthInterceptor } from './interceptors/enkash-auth.interceptor.js';
-import { DEFAULT_ENKASH_REGISTRATION } from './enkash-auth.constants.js';
 import {
   getEnkashAuthToken,
   getEnkashHttpToken,
@@ -26,42 +26,35 @@ import {
 const REGISTRATION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /**
- * One registration's module: a private `HttpModule` and what it exports under its name.
+ * One registration's module: its services under its tokens, a private `HttpModule`, and what it exports.
+ *
+ * Nest instantiates a dynamic module per registration, so each has its own options, token engine, timer and axios
+ * instance. The services are provided under `getEnkash*Token(name)` only: the classes themselves for the unnamed
+ * registration, strings for a named one, so that `app.get(EnkashAuthService)` can never return a named one.
  *
  * The `HttpModule` is registered with `registerAsync` (unlike `register`), which creates the axios instance when the
  * application boots, so that two applications built from one module tree (as e2e tests do) never share an instance
  * and its interceptors. The instance is never exported: the host's `HttpService` stays token-free.
- *
- * Every registration has its own providers (Nest instantiates a dynamic module per registration), so the services
- * are only exported: the unnamed registration under their classes, a named one under `getEnkash*Token(name)` alone,
- * so that a named registration can never be injected where the unnamed one is asked for.
  */
 function registration(module: DynamicModule, givenName: string | undefined): DynamicModule {
   if (givenName !== undefined && !REGISTRATION_NAME_PATTERN.test(String(givenName))) {
     throw new EnkashAuthError('config', invalidRegistrationName(givenName));
   }
   const name = registrationNameOf(givenName);
-  const aliases: Provider[] =
-    name === DEFAULT_ENKASH_REGISTRATION
-      ? []
-      : [
-          { provide: getEnkashAuthToken(name), useExisting: EnkashAuthService },
-          { provide: getEnkashHttpToken(name), useExisting: EnkashHttpService },
-        ];
+  const authToken = getEnkashAuthToken(name);
+  const httpToken = getEnkashHttpToken(name);
   return {
     ...module,
     imports: [...(module.imports ?? []), HttpModule.registerAsync({ useFactory: () => ({}) })],
     providers: [
       ...(module.providers ?? []),
       { provide: ENKASH_REGISTRATION_NAME, useValue: name },
-      ...aliases,
+      { provide: authToken, useClass: EnkashAuthService },
+      { provide: httpToken, useClass: EnkashHttpService },
+      // How this registration's EnkashHttpService finds its EnkashAuthService (or a test's override of it).
+      { provide: ENKASH_REGISTRATION_AUTH, useExisting: authToken },
     ],
-    exports: [
-      ...(module.exports ?? []),
-      getEnkashAuthToken(name),
-      getEnkashHttpToken(name),
-      EnkashAuthInterceptor,
-    ],
+    exports: [...(module.exports ?? []), authToken, httpToken, EnkashAuthInterceptor],
   };
 }
 
@@ -75,13 +68,7 @@ function registration(module: DynamicModule, givenName: string | undefined): Dyn
  * EnkashAuthModule.forRootAsync({ name: 'cards', ...enkashConfigFor('cards').asProvider() })
  */
 @Module({
-  providers: [
-    resolvedOptionsProvider,
-    sharedStoreProvider,
-    EnkashAuthService,
-    EnkashHttpService,
-    EnkashAuthInterceptor,
-  ],
+  providers: [resolvedOptionsProvider, sharedStoreProvider, EnkashAuthInterceptor],
 })
 export class EnkashAuthModule extends ConfigurableEnkashAuthModule {
   /** Registers the module with options known up front. */

@@ -13,6 +13,9 @@ import type {
 /** The name of the registration a provider belongs to (`'default'` for the unnamed one). */
 export const ENKASH_REGISTRATION_NAME = Symbol('ENKASH_REGISTRATION_NAME');
 
+/** The `EnkashAuthService` of the registration a provider belongs to, whatever token it is provided under. */
+export const ENKASH_REGISTRATION_AUTH = Symbol('ENKASH_REGISTRATION_AUTH');
+
 /** The validated options with defaults applied, shared by every provider of one module registration. */
 export const ENKASH_RESOLVED_OPTIONS = Symbol('ENKASH_RESOLVED_OPTIONS');
 

@@ -15,6 +15,7 @@ import {
 } from './enkash-auth.providers.js';
 import { EnkashAuthError } from './errors/enkash-auth.error.js';
 import { DEFAULT_ENKASH_REGISTRATION } from './enkash-auth.constants.js';
+import { getEnkashAuthToken } from './registration/enkash-registration.tokens.js';
 import { loggerContextOf, renewalTimeoutNameOf } from './registration/registration-names.js';
 import type { SharedStoreHandle } from './enkash-auth.providers.js';
 import { tokenStoreKey } from './store/token-store-key.js';
@@ -118,9 +119,10 @@ export class EnkashAuthService
    * would revoke each other's tokens, and injection by name would pick either.
    */
   onModuleInit(): void {
-    const sameName = this.moduleRef
-      .get(EnkashAuthService, { strict: false, each: true })
-      .filter((service) => service.registrationName === this.registrationName);
+    const sameName = this.moduleRef.get(getEnkashAuthToken(this.registrationName), {
+      strict: false,
+      each: true,
+    });
     if (sameName.length > 1) {
       throw new EnkashAuthError('config', duplicateRegistration(this.registrationName));
     }

@@ -4,8 +4,8 @@ import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 import type { Observable } from 'rxjs';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
-import { EnkashAuthService } from '../enkash-auth.service.js';
-import { ENKASH_RESOLVED_OPTIONS } from '../enkash-auth.providers.js';
+import type { EnkashAuthService } from '../enkash-auth.service.js';
+import { ENKASH_REGISTRATION_AUTH, ENKASH_RESOLVED_OPTIONS } from '../enkash-auth.providers.js';
 import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
 import { createConnectionPools, destroyConnectionPools } from './connection-pools.js';
 import { installEnkashInterceptors } from './enkash-interceptors.js';
@@ -40,7 +40,7 @@ export class EnkashHttpService
     // The HttpService of the HttpModule registered inside EnkashAuthModule: a fresh axios instance per application.
     // @Inject is explicit: without it, HttpService's own @Inject(AXIOS_INSTANCE_TOKEN) would be inherited.
     @Inject(HttpService) privateHttp: HttpService,
-    @Inject(EnkashAuthService) auth: EnkashAuthService,
+    @Inject(ENKASH_REGISTRATION_AUTH) auth: EnkashAuthService,
     @Inject(ENKASH_RESOLVED_OPTIONS) options: ResolvedEnkashAuthOptions,
   ) {
     // The global axios only when a test overrides HttpService with a plain `new HttpService()`: the token must never

@@ -24,7 +24,7 @@ function tokenService(outcome: string | Error): EnkashAuthService {
 
 /** The interceptor in an application whose only registration is `auth`. */
 function interceptorOver(auth: EnkashAuthService, host?: HttpAdapterHost): EnkashAuthInterceptor {
-  const moduleRef = { get: () => [auth] } as unknown as ModuleRef;
+  const moduleRef = { get: () => auth } as unknown as ModuleRef;
   return new EnkashAuthInterceptor(moduleRef, new Reflector(), host);
 }
 
