@@ -54,6 +54,7 @@ export class FixtureProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   private readonly child: ChildProcess;
   private running = true;
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(script: string, env: NodeJS.ProcessEnv) {
     this.child = spawn(process.execPath, [script], {
@@ -69,6 +70,7 @@ export class FixtureProcess {
       });
       this.child.once('close', (code, signal) => {
         this.running = false;
+        this.exit = { code, signal };
         resolve({ code, signal, at: Date.now() });
       });
     });
@@ -93,8 +95,12 @@ export class FixtureProcess {
       const found = this.reports().find((report) => report.event === event);
       if (found !== undefined) return { report: found, at: Date.now() };
       if (!this.running || Date.now() >= deadline) {
+        const ending =
+          this.exit === undefined
+            ? `within ${ms} ms`
+            : `before it exited (code ${String(this.exit.code)}, signal ${String(this.exit.signal)})`;
         throw new Error(
-          `No "${event}" report from the child within ${ms} ms. stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+          `No "${event}" report from the child ${ending}. stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
         );
       }
       await sleep(10);
