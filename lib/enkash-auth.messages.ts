@@ -170,8 +170,9 @@ export const invalidRegistrationName = (name: unknown): string =>
   'letter or a digit';
 
 export const duplicateRegistration = (name: string): string =>
-  `EnKash registration "${name}" is registered more than once in this application: each name (and the unnamed ` +
-  'registration) may be registered once, or its services would be injected from either registration';
+  `EnKash registration "${name}" is registered more than once in this application: two token engines for one ` +
+  "account would revoke each other's tokens. Register each account once (isGlobal: true, or in a shared module " +
+  'that re-exports it), and give each further account its own name';
 
 export const unknownRegistration = (name: string): string =>
   `No EnKash registration "${name}" in this application: register it with ` +

@@ -291,6 +291,23 @@ describe('two EnKash registrations in one application', () => {
     await expect(booting).rejects.toThrow(/"cards" is registered more than once/);
   });
 
+  it('fails the boot when two feature modules each register the unnamed account themselves', async () => {
+    // Each forRoot() call is a registration of its own (Nest never merges them): the cure is one global or shared one.
+    const payoutsRegistration = (): ReturnType<typeof EnkashAuthModule.forRoot> =>
+      EnkashAuthModule.forRoot(optionsFor(payouts));
+    @Module({ imports: [payoutsRegistration()] })
+    class FirstFeature {}
+    @Module({ imports: [payoutsRegistration()] })
+    class SecondFeature {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [FirstFeature, SecondFeature],
+    }).compile();
+    moduleRef.useLogger(false);
+    app = moduleRef;
+
+    await expect(moduleRef.init()).rejects.toThrow(/"default" is registered more than once/);
+  });
+
   it('refuses a name that could not be an environment variable prefix', () => {
     for (const name of ['', 'two words', '-cards', 'cärds']) {
       expect(() => EnkashAuthModule.forRoot({ name, ...optionsFor(cards) })).toThrow(
