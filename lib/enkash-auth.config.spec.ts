@@ -40,6 +40,9 @@ describe('enkashConfig: reading ENKASH_* variables', () => {
       requestTimeoutMs: 30_000,
       acquireOnStartup: true,
       serverTokenCheck: 'auto',
+      defaultHeaders: {},
+      unwrapEnvelopes: false,
+      encryptPayloads: false,
     });
   });
 
@@ -509,5 +512,105 @@ describe("enkashConfigFor(name): a named registration's own variables", () => {
     expect(enkashConfigFor('cards')).toBe(enkashConfigFor('cards'));
     expect(enkashConfigFor('cards').KEY).not.toBe(enkashConfig.KEY);
     expect(enkashConfigFor('default')).toBe(enkashConfig);
+  });
+});
+
+describe('environment, default headers, envelopes and encryption settings', () => {
+  const { ENKASH_BASE_URL: _baseUrl, ...withoutBaseUrl } = validEnvironment;
+
+  it.each([
+    ['uat', 'https://ekpayout-uat.enkash.in'],
+    ['production', 'https://api.enkash.in'],
+  ])("ENKASH_ENVIRONMENT=%s picks EnKash's Payouts host %s", (environment, host) => {
+    const options = readEnkashOptionsFromEnvironment({
+      ...withoutBaseUrl,
+      ENKASH_ENVIRONMENT: environment,
+    });
+    expect(options).toMatchObject({ baseUrl: host, environment });
+    // A .env template's blank base URL beside an environment is left out, not refused.
+    expect(
+      readEnkashOptionsFromEnvironment({
+        ...withoutBaseUrl,
+        ENKASH_BASE_URL: '',
+        ENKASH_ENVIRONMENT: environment,
+      }).baseUrl,
+    ).toBe(host);
+  });
+
+  it('lets ENKASH_BASE_URL win over ENKASH_ENVIRONMENT', () => {
+    const options = readEnkashOptionsFromEnvironment({
+      ...validEnvironment,
+      ENKASH_BASE_URL: 'https://pay-uat.enkash.in',
+      ENKASH_ENVIRONMENT: 'production',
+    });
+    expect(options).toMatchObject({
+      baseUrl: 'https://pay-uat.enkash.in',
+      environment: 'production',
+    });
+  });
+
+  it('refuses an unknown environment, naming the values it takes', () => {
+    const error = configErrorFor({ ENKASH_BASE_URL: undefined, ENKASH_ENVIRONMENT: 'staging' });
+    expect(error.message).toContain(
+      'ENKASH_ENVIRONMENT must be one of uat, production (got "staging")',
+    );
+    expect(error.message).not.toContain('ENKASH_BASE_URL');
+    expect(() =>
+      resolveEnkashAuthOptions({
+        clientId: 'id',
+        clientSecret: 'secret',
+        username: 'user',
+        password: 'password',
+        environment: 'prod',
+      }),
+    ).toThrow('environment must be one of uat, production (got "prod")');
+    expect(configErrorFor({ ENKASH_ENVIRONMENT: 'uat ' }).message).toContain(
+      'ENKASH_ENVIRONMENT has leading or trailing whitespace ("uat ")',
+    );
+  });
+
+  it('asks for a base URL or an environment when neither is set', () => {
+    const error = configErrorFor({ ENKASH_BASE_URL: undefined });
+    expect(error.message).toContain(
+      'ENKASH_BASE_URL is required (or ENKASH_ENVIRONMENT: uat or production)',
+    );
+  });
+
+  it('reads default headers as a JSON object', () => {
+    const options = readEnkashOptionsFromEnvironment({
+      ...validEnvironment,
+      ENKASH_DEFAULT_HEADERS: '{"partnerId":"P123","X-Channel":"api"}',
+    });
+    expect(options.defaultHeaders).toEqual({ partnerId: 'P123', 'X-Channel': 'api' });
+  });
+
+  it.each([
+    ['partnerId=P123', 'ENKASH_DEFAULT_HEADERS must be a JSON object of header names to values'],
+    ['["partnerId"]', 'ENKASH_DEFAULT_HEADERS must be a JSON object of header names to values'],
+    ['{"Authorization":"Bearer x-key-9"}', 'ENKASH_DEFAULT_HEADERS must not set Authorization'],
+    ['{"partner id":"x-key-9"}', 'ENKASH_DEFAULT_HEADERS has an invalid header name "partner id"'],
+    [
+      '{"partnerId":"x-key-9\\r\\nX-Evil: 1"}',
+      'the value of partnerId must not contain line breaks',
+    ],
+    ['{"partnerId":""}', 'the value of partnerId must be a non-empty string'],
+    ['{"partnerId":7}', 'the value of partnerId must be a non-empty string'],
+    ['{"partnerId":" x-key-9"}', 'the value of partnerId has leading or trailing whitespace'],
+  ])('refuses ENKASH_DEFAULT_HEADERS=%s without echoing a value', (value, problem) => {
+    const error = configErrorFor({ ENKASH_DEFAULT_HEADERS: value });
+    expect(error.message).toContain(problem);
+    expect(error.message).not.toContain('x-key-9');
+  });
+
+  it('reads the envelope and encryption switches as booleans', () => {
+    const options = readEnkashOptionsFromEnvironment({
+      ...validEnvironment,
+      ENKASH_UNWRAP_ENVELOPES: 'true',
+      ENKASH_ENCRYPT_PAYLOADS: 'true',
+    });
+    expect(options).toMatchObject({ unwrapEnvelopes: true, encryptPayloads: true });
+    expect(configErrorFor({ ENKASH_ENCRYPT_PAYLOADS: 'yes' }).message).toContain(
+      'ENKASH_ENCRYPT_PAYLOADS must be true or false (got "yes")',
+    );
   });
 });

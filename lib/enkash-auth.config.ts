@@ -20,12 +20,20 @@ export const ENKASH_ENVIRONMENT_VARIABLES = {
   requestTimeoutMs: 'ENKASH_REQUEST_TIMEOUT_MS',
   acquireOnStartup: 'ENKASH_ACQUIRE_ON_STARTUP',
   serverTokenCheck: 'ENKASH_SERVER_TOKEN_CHECK',
+  environment: 'ENKASH_ENVIRONMENT',
+  defaultHeaders: 'ENKASH_DEFAULT_HEADERS',
+  unwrapEnvelopes: 'ENKASH_UNWRAP_ENVELOPES',
+  encryptPayloads: 'ENKASH_ENCRYPT_PAYLOADS',
   /** Only the URL of the `redis` option has a variable. */
   redis: 'ENKASH_REDIS_URL',
 } as const satisfies Record<Exclude<keyof EnkashAuthOptions, 'tokenStore'>, string>;
 
 /** Options that may be left out of the environment: an empty variable counts as unset. */
 const OPTIONAL_OPTIONS = [
+  'environment',
+  'defaultHeaders',
+  'unwrapEnvelopes',
+  'encryptPayloads',
   'tokenPath',
   'refreshBeforeExpirySeconds',
   'tokenRequestTimeoutMs',

@@ -23,6 +23,14 @@ export const ENKASH_AUTH_DEFAULTS = {
   requestTimeoutMs: 30_000,
   acquireOnStartup: true,
   serverTokenCheck: 'auto',
+  unwrapEnvelopes: false,
+  encryptPayloads: false,
+} as const;
+
+/** EnKash's documented Payouts hosts, the `baseUrl` that `environment` picks. */
+export const ENKASH_PAYOUTS_HOSTS = {
+  uat: 'https://ekpayout-uat.enkash.in',
+  production: 'https://api.enkash.in',
 } as const;
 
 /** Defaults of {@link EnkashRedisOptions}: those of the Redis token store. */

@@ -1,7 +1,12 @@
 import { EnkashAuthError } from './errors/enkash-auth.error.js';
-import { ENKASH_AUTH_DEFAULTS, ENKASH_REDIS_DEFAULTS } from './enkash-auth.constants.js';
+import {
+  ENKASH_AUTH_DEFAULTS,
+  ENKASH_PAYOUTS_HOSTS,
+  ENKASH_REDIS_DEFAULTS,
+} from './enkash-auth.constants.js';
 import type {
   EnkashAuthOptions,
+  EnkashEnvironment,
   EnkashServerTokenCheck,
   ResolvedEnkashAuthOptions,
   ResolvedEnkashRedisOptions,
@@ -116,6 +121,99 @@ function checkBaseUrl(value: unknown, label: string, problems: string[]): string
     problems.push(`${label} must not contain a query string or a fragment`);
   }
   return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+const ENVIRONMENTS = Object.keys(ENKASH_PAYOUTS_HOSTS) as EnkashEnvironment[];
+
+function checkEnvironment(
+  value: unknown,
+  label: string,
+  problems: string[],
+): EnkashEnvironment | undefined {
+  if (value === undefined) return undefined;
+  if (ENVIRONMENTS.includes(value as EnkashEnvironment)) return value as EnkashEnvironment;
+  if (validButPadded(value, /^(uat|production)$/)) {
+    problems.push(whitespaceProblem(value, label, { secret: false }));
+    return undefined;
+  }
+  const got = typeof value === 'string' ? ` (got "${shown(value)}")` : '';
+  problems.push(`${label} must be one of ${ENVIRONMENTS.join(', ')}${got}`);
+  return undefined;
+}
+
+/**
+ * `baseUrl`, or the host of `environment` when `baseUrl` is not set. An environment that is itself invalid has been
+ * reported: a missing `baseUrl` is then not reported as well.
+ */
+function checkBaseUrlOrEnvironment(
+  options: Partial<Record<OptionName, unknown>>,
+  labelOf: OptionLabeller,
+  problems: string[],
+): { baseUrl: string; environment: EnkashEnvironment | undefined } {
+  const environment = checkEnvironment(options.environment, labelOf('environment'), problems);
+  // An empty ENKASH_BASE_URL beside ENKASH_ENVIRONMENT is a .env template's blank line, not a mistake.
+  const baseUrlLeftOut =
+    options.baseUrl === undefined || (options.baseUrl === '' && options.environment !== undefined);
+  if (baseUrlLeftOut && options.environment !== undefined) {
+    return {
+      baseUrl: environment === undefined ? '' : ENKASH_PAYOUTS_HOSTS[environment],
+      environment,
+    };
+  }
+  if (options.baseUrl === undefined) {
+    problems.push(
+      `${labelOf('baseUrl')} is required (or ${labelOf('environment')}: ${ENVIRONMENTS.join(' or ')})`,
+    );
+    return { baseUrl: '', environment };
+  }
+  return { baseUrl: checkBaseUrl(options.baseUrl, labelOf('baseUrl'), problems), environment };
+}
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * `defaultHeaders`: an object of header names to strings, or its JSON text (from the environment). Values are never
+ * echoed: a header may carry a key.
+ */
+function checkDefaultHeaders(
+  value: unknown,
+  label: string,
+  problems: string[],
+): Readonly<Record<string, string>> {
+  if (value === undefined) return Object.freeze({});
+  let headers: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      headers = JSON.parse(value) as unknown;
+    } catch {
+      headers = undefined;
+    }
+  }
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
+    problems.push(
+      `${label} must be ${typeof value === 'string' ? 'a JSON object' : 'an object'} of header names to values, ` +
+        `such as {"partnerId":"P123"}`,
+    );
+    return Object.freeze({});
+  }
+  const checked: Record<string, string> = {};
+  for (const [name, headerValue] of Object.entries(headers as Record<string, unknown>)) {
+    if (!HEADER_NAME.test(name)) {
+      problems.push(`${label} has an invalid header name "${name.replace(/[^\x20-\x7e]/g, '?')}"`);
+    } else if (name.toLowerCase() === 'authorization') {
+      problems.push(`${label} must not set Authorization: the library sends the access token`);
+    } else if (typeof headerValue !== 'string' || headerValue.trim() === '') {
+      problems.push(`${label}: the value of ${name} must be a non-empty string`);
+    } else if (/[\r\n\0]/.test(headerValue)) {
+      problems.push(`${label}: the value of ${name} must not contain line breaks`);
+    } else if (padded(headerValue)) {
+      problems.push(`${label}: the value of ${name} has leading or trailing whitespace: remove it`);
+    } else {
+      checked[name] = headerValue;
+    }
+  }
+  return Object.freeze(checked);
 }
 
 function checkTokenPath(value: unknown, label: string, problems: string[]): string {
@@ -317,8 +415,9 @@ export function resolveEnkashAuthOptions(
     throw new EnkashAuthError('config', invalidConfiguration(['the options object is missing']));
   }
   const problems: string[] = [];
+  const { baseUrl, environment } = checkBaseUrlOrEnvironment(options, labelOf, problems);
   const resolved: ResolvedEnkashAuthOptions = {
-    baseUrl: checkBaseUrl(options.baseUrl, labelOf('baseUrl'), problems),
+    baseUrl,
     clientId: checkRequiredText(options.clientId, labelOf('clientId'), problems, { secret: false }),
     clientSecret: checkRequiredText(options.clientSecret, labelOf('clientSecret'), problems, {
       secret: true,
@@ -358,6 +457,23 @@ export function resolveEnkashAuthOptions(
       labelOf('serverTokenCheck'),
       problems,
     ),
+    defaultHeaders: checkDefaultHeaders(
+      options.defaultHeaders,
+      labelOf('defaultHeaders'),
+      problems,
+    ),
+    unwrapEnvelopes: checkBoolean(
+      options.unwrapEnvelopes,
+      ENKASH_AUTH_DEFAULTS.unwrapEnvelopes,
+      labelOf('unwrapEnvelopes'),
+      problems,
+    ),
+    encryptPayloads: checkBoolean(
+      options.encryptPayloads,
+      ENKASH_AUTH_DEFAULTS.encryptPayloads,
+      labelOf('encryptPayloads'),
+      problems,
+    ),
   };
   const redis = checkRedis(options.redis, labelOf, problems);
   const tokenStore = checkTokenStore(options.tokenStore, options.redis, labelOf, problems);
@@ -366,6 +482,7 @@ export function resolveEnkashAuthOptions(
   }
   return Object.freeze({
     ...resolved,
+    ...(environment !== undefined ? { environment } : {}),
     ...(redis !== undefined ? { redis: Object.freeze(redis) } : {}),
     ...(tokenStore !== undefined ? { tokenStore } : {}),
   });

@@ -26,9 +26,14 @@ export interface EnkashAuthOptions {
   /**
    * Origin (and optional path prefix) of the EnKash API, e.g. `https://ekpayout-uat.enkash.in` (Payouts UAT)
    * or `https://api.enkash.in` (production). Must be `https://`, except for loopback hosts used in tests.
-   * Environment: `ENKASH_BASE_URL`.
+   * Required unless `environment` is set; it wins over `environment`. Environment: `ENKASH_BASE_URL`.
    */
-  baseUrl: string;
+  baseUrl?: string;
+  /**
+   * Picks EnKash's documented Payouts host as `baseUrl` when `baseUrl` is not set: `uat` is
+   * `https://ekpayout-uat.enkash.in`, `production` is `https://api.enkash.in`. Environment: `ENKASH_ENVIRONMENT`.
+   */
+  environment?: EnkashEnvironment;
   /** Client id issued by EnKash (also called "Company Id" on Cards pages). Environment: `ENKASH_CLIENT_ID`. */
   clientId: string;
   /** Client secret issued by EnKash. Never logged. Environment: `ENKASH_CLIENT_SECRET`. */
@@ -79,7 +84,28 @@ export interface EnkashAuthOptions {
    * Default: `auto`. Environment: `ENKASH_SERVER_TOKEN_CHECK`.
    */
   serverTokenCheck?: EnkashServerTokenCheck;
+  /**
+   * Headers sent with every call to EnKash through `EnkashHttpService`, and never to another host: e.g.
+   * `{ partnerId: 'P123' }` for Cards. A header the call sets itself wins. `Authorization` is the library's.
+   * Environment: `ENKASH_DEFAULT_HEADERS`, a JSON object such as `{"partnerId":"P123"}`.
+   */
+  defaultHeaders?: Record<string, string>;
+  /**
+   * Whether `EnkashHttpService` unwraps EnKash's envelope `{ response_code, response_message, payload }` on every
+   * call: the answer's `data` becomes `payload` when `response_code` is 0, and the call fails with `EnkashApiError`
+   * otherwise. A call's `enkash.unwrapEnvelope` wins. Default: `false`. Environment: `ENKASH_UNWRAP_ENVELOPES`.
+   */
+  unwrapEnvelopes?: boolean;
+  /**
+   * Whether `EnkashHttpService` encrypts every request body as EnKash documents for Payouts (AES-128-ECB, key from
+   * the client secret, sent as `{ "request": "<base64>" }`) and decrypts answers in that wrapper. A call's
+   * `enkash.encryptPayload` wins. Default: `false`. Environment: `ENKASH_ENCRYPT_PAYLOADS`.
+   */
+  encryptPayloads?: boolean;
 }
+
+/** An EnKash environment whose hosts are documented; see `environment`. */
+export type EnkashEnvironment = 'uat' | 'production';
 
 /** When an instance checks EnKash's current token before a refresh grant; see `serverTokenCheck`. */
 export type EnkashServerTokenCheck = 'auto' | 'always' | 'never';
@@ -92,7 +118,11 @@ export type ResolvedEnkashRedisOptions = Readonly<
 
 /** {@link EnkashAuthOptions} after validation, with every default applied. */
 export type ResolvedEnkashAuthOptions = Readonly<
-  Required<Omit<EnkashAuthOptions, 'redis' | 'tokenStore'>> & {
+  Required<Omit<EnkashAuthOptions, 'redis' | 'tokenStore' | 'environment' | 'defaultHeaders'>> & {
+    /** Set when the options named an environment (`baseUrl` then holds its host, unless set too). */
+    environment?: EnkashEnvironment;
+    /** Headers for every call to EnKash; empty when none are set. */
+    defaultHeaders: Readonly<Record<string, string>>;
     /** Set when the token is shared through Redis. */
     redis?: ResolvedEnkashRedisOptions;
     /** Set when the token is shared through a store of the application's own. */

@@ -27,7 +27,7 @@ export function optionsFor(
 export function environmentFor(simulator: EnkashSimulator): Record<string, string> {
   const options = optionsFor(simulator);
   return {
-    ENKASH_BASE_URL: options.baseUrl,
+    ENKASH_BASE_URL: simulator.url,
     ENKASH_CLIENT_ID: options.clientId,
     ENKASH_CLIENT_SECRET: options.clientSecret,
     ENKASH_USERNAME: options.username,
