@@ -1,4 +1,5 @@
 import type { EnkashAuthErrorCode } from './errors/enkash-auth.error.js';
+import type { EnkashPayloadDecryptionReason } from './errors/enkash-payload-decryption.error.js';
 
 // Every text the library logs or throws, in one place, so that a reviewer can check none carries a secret.
 // None of these functions is ever given a token, a password, a client secret or a header value.
@@ -177,3 +178,19 @@ export const duplicateRegistration = (name: string): string =>
 export const unknownRegistration = (name: string): string =>
   `No EnKash registration "${name}" in this application: register it with ` +
   `EnkashAuthModule.forRoot({ name: '${name}', ... }) or forRootAsync({ name: '${name}', ... })`;
+
+const WRONG_SECRET =
+  'check the client secret (ENKASH_CLIENT_SECRET): it must be the one of the EnKash account that encrypted it';
+
+/** Never given the ciphertext or what it decrypts to: either may hold bank account numbers. */
+export const payloadNotDecrypted = (reason: EnkashPayloadDecryptionReason): string => {
+  const problem = {
+    empty: 'there is nothing to decrypt (the ciphertext or the text it decrypts to is empty)',
+    not_base64: 'the ciphertext is not a base64 string, so it is not an EnKash-encrypted payload',
+    bad_length:
+      'the ciphertext is not a whole number of 16-byte AES blocks (truncated, or not AES)',
+    bad_padding: `the padding is wrong, so the key does not match; ${WRONG_SECRET}`,
+    not_json: `the decrypted text is not UTF-8 JSON, so the key most likely does not match; ${WRONG_SECRET}`,
+  }[reason];
+  return `EnKash payload could not be decrypted: ${problem}`;
+};
