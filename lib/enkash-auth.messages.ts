@@ -194,3 +194,25 @@ export const payloadNotDecrypted = (reason: EnkashPayloadDecryptionReason): stri
   }[reason];
   return `EnKash payload could not be decrypted: ${problem}`;
 };
+
+/** A call described by its method and path, never its query string (it may carry identifiers). */
+type CallTarget = { method: string; path: string };
+
+export const envelopeMissing = ({ method, path }: CallTarget): string =>
+  `EnKash's answer to ${method} ${path} has no envelope (response_code and response_message): set ` +
+  'enkash.unwrapEnvelope to false for this call to read it as it is';
+
+export const envelopeRefused = (
+  { method, path }: CallTarget,
+  responseCode: number | string,
+  responseMessage: string | undefined,
+): string =>
+  `EnKash refused ${method} ${path}: response_code ${String(responseCode)}` +
+  (responseMessage === undefined ? '' : ` (${responseMessage})`);
+
+export const requestNotEncryptable = (): string =>
+  'The body of this call cannot be encrypted for EnKash: only JSON data (an object, an array, or JSON text) can ' +
+  'be; set enkash.encryptPayload to false for a stream, a buffer or a form';
+
+export const responseNotDecrypted = ({ method, path }: CallTarget, problem: string): string =>
+  `EnKash's answer to ${method} ${path}: ${problem}`;

@@ -29,6 +29,7 @@ export type { EnkashConfig, EnkashEnvironmentVariables } from './enkash-auth.con
 export {
   DEFAULT_ENKASH_REGISTRATION,
   ENKASH_AUTH_DEFAULTS,
+  ENKASH_PAYOUTS_HOSTS,
   ENKASH_REDIS_DEFAULTS,
   ENKASH_TOKEN_RENEWAL_TIMEOUT,
 } from './enkash-auth.constants.js';
@@ -39,12 +40,23 @@ export type { SharedEnkashToken, TokenStore } from './store/token-store.interfac
 export { EnkashAuthError } from './errors/enkash-auth.error.js';
 export type { EnkashAuthErrorCode, EnkashAuthErrorDetails } from './errors/enkash-auth.error.js';
 export { EnkashHttpError } from './errors/enkash-http.error.js';
+export { EnkashApiError } from './errors/enkash-api.error.js';
+export type { EnkashApiErrorCode, EnkashApiErrorDetails } from './errors/enkash-api.error.js';
+export { EnkashPayloadDecryptionError } from './errors/enkash-payload-decryption.error.js';
+export type { EnkashPayloadDecryptionReason } from './errors/enkash-payload-decryption.error.js';
+export {
+  decryptEnkashPayload,
+  encryptEnkashPayload,
+  enkashPayloadKey,
+} from './crypto/enkash-payload-cipher.js';
+export type { EnkashCallOptions } from './interfaces/enkash-call-options.interface.js';
 export type {
   EnkashHttpErrorDetails,
   EnkashHttpErrorResponse,
 } from './errors/enkash-http.error.js';
 export type {
   EnkashAuthOptions,
+  EnkashEnvironment,
   EnkashRedisOptions,
   EnkashServerTokenCheck,
   ResolvedEnkashAuthOptions,

@@ -9,6 +9,7 @@ import { ENKASH_REGISTRATION_AUTH, ENKASH_RESOLVED_OPTIONS } from '../enkash-aut
 import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
 import { createConnectionPools, destroyConnectionPools } from './connection-pools.js';
 import { installEnkashInterceptors } from './enkash-interceptors.js';
+import { EnkashPayloads } from './enkash-payloads.js';
 import { EnkashTransport } from './enkash-transport.js';
 import { EnkashOrigin } from './request-target.js';
 import { SecretRedactor } from './secret-redactor.js';
@@ -54,11 +55,15 @@ export class EnkashHttpService
     const basic = Buffer.from(`${options.clientId}:${options.clientSecret}`, 'utf8').toString(
       'base64',
     );
-    this.transport = new EnkashTransport({ auth, enkashOrigin: new EnkashOrigin(options.baseUrl) });
+    const enkashOrigin = new EnkashOrigin(options.baseUrl);
+    this.transport = new EnkashTransport({ auth, enkashOrigin });
     installEnkashInterceptors(this.axiosRef, {
       auth,
       transport: this.transport,
       redactor: new SecretRedactor([options.clientSecret, options.password, basic]),
+      enkashOrigin,
+      defaultHeaders: options.defaultHeaders,
+      payloads: new EnkashPayloads(options),
     });
   }
 

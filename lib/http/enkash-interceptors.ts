@@ -2,7 +2,9 @@ import { isAxiosError } from 'axios';
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import type { EnkashAuthService } from '../enkash-auth.service.js';
 import { toEnkashHttpError } from './enkash-http-error.factory.js';
+import type { EnkashPayloads } from './enkash-payloads.js';
 import type { EnkashTransport } from './enkash-transport.js';
+import type { EnkashOrigin } from './request-target.js';
 import type { SecretRedactor } from './secret-redactor.js';
 
 /** What the interceptors need from their surroundings. */
@@ -12,6 +14,12 @@ export interface EnkashInterceptorDependencies {
   transport: EnkashTransport;
   /** Masks the configured secrets; the call's tokens are added per error. */
   redactor: SecretRedactor;
+  /** Which calls go to EnKash: only they get the default headers and the payload conventions. */
+  enkashOrigin: EnkashOrigin;
+  /** The registration's `defaultHeaders`. */
+  defaultHeaders: Readonly<Record<string, string>>;
+  /** Encryption and envelopes. */
+  payloads: EnkashPayloads;
 }
 
 /**
@@ -28,11 +36,19 @@ export function installEnkashInterceptors(
   instance: AxiosInstance,
   deps: EnkashInterceptorDependencies,
 ): void {
-  const { auth, transport, redactor } = deps;
+  const { auth, transport, redactor, enkashOrigin, payloads } = deps;
+  const defaultHeaders = Object.entries(deps.defaultHeaders);
 
   const routeThroughTransport = (
     config: InternalAxiosRequestConfig,
   ): InternalAxiosRequestConfig => {
+    // Running after the application's interceptors, this sees the URL the call will go to.
+    if ((defaultHeaders.length > 0 || payloads.appliesTo(config)) && enkashOrigin.matches(config)) {
+      for (const [name, value] of defaultHeaders) {
+        if (!config.headers.has(name)) config.headers.set(name, value);
+      }
+      payloads.encryptRequest(config);
+    }
     config.adapter = transport.adapterFor(config);
     return config;
   };
@@ -42,6 +58,11 @@ export function installEnkashInterceptors(
     redactor.with([...(transport.recordOf(config)?.tokens ?? []), auth.getCachedAccessToken()]);
 
   const hideCredentials = (response: AxiosResponse): AxiosResponse => {
+    // Decrypted and unwrapped before the application's response interceptors see it, and before a logged response
+    // loses its config below. Only a call that went to EnKash has a record.
+    if (payloads.appliesTo(response.config) && transport.recordOf(response.config) !== undefined) {
+      payloads.readAnswer(response, redactorFor(response.config));
+    }
     // An error answer the call's validateStatus accepted may echo the token (Spring: "Invalid access token: …").
     if (response.status >= 400) {
       const redact = redactorFor(response.config);
@@ -71,6 +92,10 @@ export function installEnkashInterceptors(
     // it holds no header, and is passed on as axios raised it.
     if (!isAxiosError(error) || error.config === undefined) throw error;
     const record = transport.recordOf(error.config);
+    if (record !== undefined && error.response !== undefined && payloads.appliesTo(error.config)) {
+      const refusal = payloads.readErrorAnswer(error.response, redactorFor(error.config));
+      if (refusal !== undefined) throw refusal;
+    }
     throw toEnkashHttpError(
       error,
       redactorFor(error.config),

@@ -1,0 +1,203 @@
+import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { decryptEnkashPayload, encryptEnkashPayload } from '../crypto/enkash-payload-cipher.js';
+import {
+  envelopeMissing,
+  envelopeRefused,
+  requestNotEncryptable,
+  responseNotDecrypted,
+} from '../enkash-auth.messages.js';
+import { EnkashApiError } from '../errors/enkash-api.error.js';
+import type { EnkashApiErrorDetails } from '../errors/enkash-api.error.js';
+import { EnkashPayloadDecryptionError } from '../errors/enkash-payload-decryption.error.js';
+import { describeTarget } from './request-target.js';
+import type { SecretRedactor } from './secret-redactor.js';
+
+/** A registration's settings for EnKash's payload conventions. */
+export interface EnkashPayloadSettings {
+  /** The key of the payload encryption is derived from it. */
+  readonly clientSecret: string;
+  readonly unwrapEnvelopes: boolean;
+  readonly encryptPayloads: boolean;
+}
+
+/** EnKash's envelope, read from either spelling EnKash's pages use. */
+interface Envelope {
+  readonly responseCode: number | string;
+  readonly responseMessage: string | undefined;
+  readonly payload: unknown;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** `{ response_code, response_message, payload }` or `{ responseCode, responseMessage, payload }`. */
+function readEnvelope(data: unknown): Envelope | undefined {
+  if (!isPlainObject(data)) return undefined;
+  const code = data.response_code ?? data.responseCode;
+  if (typeof code !== 'number' && typeof code !== 'string') return undefined;
+  const message = data.response_message ?? data.responseMessage;
+  return {
+    responseCode: code,
+    responseMessage: typeof message === 'string' ? message : undefined,
+    payload: data.payload,
+  };
+}
+
+/** EnKash's pages show the code as a number; a string "0" is the same success. */
+function succeeded(envelope: Envelope): boolean {
+  return envelope.responseCode === 0 || envelope.responseCode === '0';
+}
+
+/** EnKash's encrypted wrapper, `{ "request": "<ciphertext>" }`, and nothing else. */
+function ciphertextOf(data: unknown): string | undefined {
+  if (!isPlainObject(data) || typeof data.request !== 'string') return undefined;
+  return Object.keys(data).length === 1 ? data.request : undefined;
+}
+
+/** A body that has a JSON form to encrypt; streams, buffers and forms do not. */
+function jsonBodyOf(data: unknown): { value: unknown } | undefined {
+  if (typeof data === 'string') {
+    try {
+      return { value: JSON.parse(data) as unknown };
+    } catch {
+      return undefined;
+    }
+  }
+  if (
+    isPlainObject(data) ||
+    Array.isArray(data) ||
+    typeof data === 'number' ||
+    typeof data === 'boolean'
+  ) {
+    return { value: data };
+  }
+  return undefined;
+}
+
+/**
+ * EnKash's payload conventions, applied to calls to EnKash only: the body encrypted into `{ "request": ... }`, an
+ * answer in that wrapper decrypted, and the `{ response_code, response_message, payload }` envelope unwrapped. Each
+ * applies when the call's `enkash` option says so, else when the registration's setting does.
+ */
+export class EnkashPayloads {
+  constructor(private readonly settings: EnkashPayloadSettings) {}
+
+  /** Whether anything here may apply to the call: cheap, as it is asked on every call. */
+  appliesTo(config: InternalAxiosRequestConfig): boolean {
+    return (
+      config.enkash !== undefined || this.settings.encryptPayloads || this.settings.unwrapEnvelopes
+    );
+  }
+
+  /** Replaces the body of `config` with its encrypted wrapper, when the call encrypts and has a body. */
+  encryptRequest(config: InternalAxiosRequestConfig): void {
+    if (!this.encrypts(config) || config.data === undefined || config.data === null) return;
+    const body = jsonBodyOf(config.data);
+    if (body === undefined) {
+      throw new EnkashApiError(
+        requestNotEncryptable(),
+        this.details(config, 'unencryptable_request'),
+      );
+    }
+    config.data = { request: encryptEnkashPayload(body.value, this.settings.clientSecret) };
+    config.headers.setContentType('application/json');
+  }
+
+  /**
+   * Decrypts and unwraps an answer the call accepted, in place.
+   *
+   * @throws EnkashApiError when the envelope says the request failed, is missing, or the answer cannot be decrypted.
+   */
+  readAnswer(response: AxiosResponse, redactor: SecretRedactor): void {
+    const { config } = response;
+    if (config.responseType === 'stream') return;
+    if (this.encrypts(config)) response.data = this.decrypted(response);
+    if (!this.unwraps(config)) return;
+    const envelope = readEnvelope(response.data);
+    if (envelope === undefined) {
+      throw new EnkashApiError(
+        envelopeMissing(describeTarget(config)),
+        this.details(config, 'malformed_envelope', response.status),
+      );
+    }
+    if (!succeeded(envelope)) throw this.refused(envelope, response, redactor);
+    response.data = envelope.payload;
+  }
+
+  /**
+   * For an answer with an error status: its body decrypted, in place, and the `EnkashApiError` its envelope makes
+   * when the call unwraps envelopes and it carries one; `undefined` otherwise (the call fails as any other would).
+   */
+  readErrorAnswer(response: AxiosResponse, redactor: SecretRedactor): EnkashApiError | undefined {
+    const { config } = response;
+    if (config.responseType === 'stream') return undefined;
+    if (this.encrypts(config)) {
+      try {
+        response.data = this.decrypted(response);
+      } catch (error) {
+        if (!(error instanceof EnkashApiError)) throw error;
+        return error;
+      }
+    }
+    // A 401 is about the token, whatever the body says: it stays an EnkashHttpError.
+    if (!this.unwraps(config) || response.status === 401) return undefined;
+    const envelope = readEnvelope(response.data);
+    return envelope === undefined || succeeded(envelope)
+      ? undefined
+      : this.refused(envelope, response, redactor);
+  }
+
+  private encrypts(config: InternalAxiosRequestConfig): boolean {
+    return config.enkash?.encryptPayload ?? this.settings.encryptPayloads;
+  }
+
+  private unwraps(config: InternalAxiosRequestConfig): boolean {
+    return config.enkash?.unwrapEnvelope ?? this.settings.unwrapEnvelopes;
+  }
+
+  /** The answer's body, decrypted when it is in EnKash's wrapper (an error envelope often is not). */
+  private decrypted(response: AxiosResponse): unknown {
+    const ciphertext = ciphertextOf(response.data);
+    if (ciphertext === undefined) return response.data;
+    try {
+      return decryptEnkashPayload(ciphertext, this.settings.clientSecret);
+    } catch (error) {
+      if (!(error instanceof EnkashPayloadDecryptionError)) throw error;
+      throw new EnkashApiError(
+        responseNotDecrypted(describeTarget(response.config), error.message),
+        this.details(response.config, 'undecryptable_response', response.status),
+      );
+    }
+  }
+
+  private refused(
+    envelope: Envelope,
+    response: AxiosResponse,
+    redactor: SecretRedactor,
+  ): EnkashApiError {
+    const { config } = response;
+    const responseMessage =
+      envelope.responseMessage === undefined ? undefined : redactor.text(envelope.responseMessage);
+    return new EnkashApiError(
+      envelopeRefused(describeTarget(config), envelope.responseCode, responseMessage),
+      {
+        ...this.details(config, 'response_code', response.status),
+        responseCode: envelope.responseCode,
+        ...(responseMessage !== undefined ? { responseMessage } : {}),
+        payload: redactor.value(envelope.payload),
+      },
+    );
+  }
+
+  private details(
+    config: InternalAxiosRequestConfig,
+    code: EnkashApiErrorDetails['code'],
+    status?: number,
+  ): EnkashApiErrorDetails {
+    const { method, path } = describeTarget(config);
+    return { code, method, path, ...(status !== undefined ? { status } : {}) };
+  }
+}
