@@ -1,17 +1,30 @@
 import 'reflect-metadata';
-import { describe, expect, it, jest } from '@jest/globals';
-import type { ModuleRef } from '@nestjs/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { EnkashAuthService } from '../enkash-auth.service.js';
+import { Test } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
+import { EnkashAuthModule } from '../enkash-auth.module.js';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import type {
   EnkashTokenState,
   EnkashTokenStatus,
 } from '../interfaces/enkash-token-status.interface.js';
+import { findEnkashRegistration } from '../registration/find-registration.js';
 import { EnkashHealthIndicator } from './enkash-health.indicator.js';
 
-// The mapping of each state, unit by unit. Real token engines behind a real /health are specified in
-// test/health.e2e-spec.ts.
+// The mapping of each state, with each registration's status set by hand. Real token engines behind a real
+// /health are specified in test/health.e2e-spec.ts.
+
+/** Two registrations that never contact anyone: no token at boot, and nothing listens on the discard port. */
+const REGISTRATION = {
+  baseUrl: 'http://127.0.0.1:9',
+  clientId: 'client',
+  clientSecret: 'client-secret-value',
+  username: 'user@example.com',
+  password: 'password-value',
+  acquireOnStartup: false,
+} as const;
 
 const EXPIRES_AT = new Date('2031-05-04T10:00:00.000Z');
 const NEXT_RENEWAL_AT = new Date('2031-05-04T09:55:00.000Z');
@@ -28,23 +41,35 @@ function statusIn(state: EnkashTokenState): EnkashTokenStatus {
   };
 }
 
-/** A registration whose engine reports `status`; `getAccessToken` is there to catch a probe that asks for a token. */
-function registration(name: string, status: EnkashTokenStatus) {
-  const getAccessToken = jest.fn(() => Promise.resolve('must-not-be-asked-for'));
-  const service = {
-    registrationName: name,
-    getStatus: () => status,
-    getAccessToken,
-    getAuthorizationHeader: getAccessToken,
-    refresh: getAccessToken,
-  } as unknown as EnkashAuthService;
-  return { service, getAccessToken };
-}
+let app: TestingModule;
+let indicator: EnkashHealthIndicator;
 
-/** The indicator in an application whose registrations are `services`. */
-function indicatorOver(...services: EnkashAuthService[]): EnkashHealthIndicator {
-  const moduleRef = { get: () => services } as unknown as ModuleRef;
-  return new EnkashHealthIndicator(new HealthIndicatorService(), moduleRef);
+beforeAll(async () => {
+  app = await Test.createTestingModule({
+    imports: [
+      EnkashAuthModule.forRoot(REGISTRATION),
+      EnkashAuthModule.forRoot({ ...REGISTRATION, name: 'cards' }),
+    ],
+    providers: [HealthIndicatorService, EnkashHealthIndicator],
+  }).compile();
+  app.useLogger(false);
+  await app.init();
+  indicator = app.get(EnkashHealthIndicator);
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+afterAll(async () => {
+  await app.close();
+});
+
+/** Registration `name` reports `status` from now on; the spy on `getAccessToken` catches a probe asking for a token. */
+function reporting(name: string, status: EnkashTokenStatus) {
+  const service = findEnkashRegistration(app.get(ModuleRef), name);
+  jest.spyOn(service, 'getStatus').mockReturnValue(status);
+  return { getAccessToken: jest.spyOn(service, 'getAccessToken') };
 }
 
 describe('EnkashHealthIndicator', () => {
@@ -59,9 +84,9 @@ describe('EnkashHealthIndicator', () => {
       ['locked_out', 'down'],
       ['closed', 'down'],
     ])('%s: %s', (state, expected) => {
-      const { service, getAccessToken } = registration('default', statusIn(state));
+      const { getAccessToken } = reporting('default', statusIn(state));
 
-      const result = indicatorOver(service).isHealthy();
+      const result = indicator.isHealthy();
 
       expect(result).toEqual({
         enkash: {
@@ -79,19 +104,18 @@ describe('EnkashHealthIndicator', () => {
   });
 
   it('reports no expiry and no renewal as null', () => {
-    const status = { ...statusIn('idle'), expiresAt: null, nextRenewalAt: null };
-    const { service } = registration('default', status);
+    reporting('default', { ...statusIn('idle'), expiresAt: null, nextRenewalAt: null });
 
-    expect(indicatorOver(service).isHealthy()).toMatchObject({
+    expect(indicator.isHealthy()).toMatchObject({
       enkash: { status: 'down', expiresAt: null, nextRenewalAt: null },
     });
   });
 
   it('publishes only its own fields: a field added to the status later is not published unseen', () => {
     const status = { ...statusIn('valid'), accessToken: 'a-token-added-by-mistake' };
-    const { service } = registration('default', status as EnkashTokenStatus);
+    reporting('default', status as EnkashTokenStatus);
 
-    const result = indicatorOver(service).isHealthy();
+    const result = indicator.isHealthy();
 
     expect(Object.keys(result.enkash).sort()).toEqual([
       'account',
@@ -106,27 +130,30 @@ describe('EnkashHealthIndicator', () => {
   });
 
   it('answers under the key it is given', () => {
-    const { service } = registration('default', statusIn('valid'));
+    reporting('default', statusIn('valid'));
 
-    const result = indicatorOver(service).isHealthy('enkash-payouts');
+    const result = indicator.isHealthy('enkash-payouts');
 
     expect(Object.keys(result)).toEqual(['enkash-payouts']);
     expect(result['enkash-payouts'].status).toBe('up');
   });
 
   describe('with several registrations', () => {
-    const payouts = registration('default', statusIn('valid')).service;
-    const cards = registration('cards', statusIn('locked_out')).service;
+    function payoutsValidCardsLockedOut(): void {
+      reporting('default', statusIn('valid'));
+      reporting('cards', statusIn('locked_out'));
+    }
 
     it('checks the unnamed one by default', () => {
-      expect(indicatorOver(cards, payouts).isHealthy().enkash).toMatchObject({
-        status: 'up',
-        account: 'default',
-      });
+      payoutsValidCardsLockedOut();
+
+      expect(indicator.isHealthy().enkash).toMatchObject({ status: 'up', account: 'default' });
     });
 
     it('checks the one named by `account`', () => {
-      const result = indicatorOver(payouts, cards).isHealthy('enkash-cards', { account: 'cards' });
+      payoutsValidCardsLockedOut();
+
+      const result = indicator.isHealthy('enkash-cards', { account: 'cards' });
 
       expect(result['enkash-cards']).toMatchObject({
         status: 'down',
@@ -138,7 +165,7 @@ describe('EnkashHealthIndicator', () => {
     it('fails with a config error naming an unknown account, rather than reporting it down', () => {
       let thrown: unknown;
       try {
-        indicatorOver(payouts, cards).isHealthy('enkash', { account: 'card' });
+        indicator.isHealthy('enkash', { account: 'card' });
       } catch (error) {
         thrown = error;
       }
