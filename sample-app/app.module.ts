@@ -6,6 +6,7 @@ import { EnkashAuthModule, enkashConfig } from '../lib/index.js';
 import type { EnkashConfig } from '../lib/index.js';
 import { EnkashErrorsFilter } from './enkash-errors.filter.js';
 import { EnkashStatusController } from './enkash-status.controller.js';
+import { HealthModule } from './health/health.module.js';
 import { payoutsConfig } from './payouts/payouts.config.js';
 import { PayoutsModule } from './payouts/payouts.module.js';
 
@@ -27,6 +28,7 @@ import { PayoutsModule } from './payouts/payouts.module.js';
       useFactory: (enkash: EnkashConfig) => enkash,
     }),
     PayoutsModule,
+    HealthModule,
   ],
   controllers: [EnkashStatusController],
   providers: [{ provide: APP_FILTER, useClass: EnkashErrorsFilter }],

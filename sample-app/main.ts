@@ -21,6 +21,7 @@ async function bootstrap(): Promise<void> {
   logger.log(`Listening on ${url}. Try:`);
   logger.log(`  curl ${url}/payouts/balance`);
   logger.log(`  curl ${url}/enkash/status`);
+  logger.log(`  curl ${url}/health`);
   logger.log(
     `  curl -X POST ${url}/payouts/beneficiaries -H 'Content-Type: application/json' ` +
       `-d '{"beneficiaryId":"BEN001","beneficiaryName":"Asha Rao","vpaHandle":"asha@upi"}'`,

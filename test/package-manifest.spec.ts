@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 
 interface PackageManifest {
@@ -54,6 +54,20 @@ function packageName(specifier: string): string | null {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
+/** `entry` and every file of ours it imports, directly or not (`./x.js` specifiers name `./x.ts` sources). */
+function filesReachableFrom(entry: string): Set<string> {
+  const reached = new Set<string>();
+  const visit = (file: string): void => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const specifier of moduleSpecifiers(file)) {
+      if (specifier.startsWith('.')) visit(join(dirname(file), specifier.replace(/\.js$/, '.ts')));
+    }
+  };
+  visit(entry);
+  return reached;
+}
+
 describe('package.json', () => {
   it('is an ES module package', () => {
     expect(manifest.type).toBe('module');
@@ -66,6 +80,17 @@ describe('package.json', () => {
     );
     expect(manifest.main).toEqual(expect.any(String));
     expect(manifest.types).toEqual(expect.any(String));
+  });
+
+  it.each([
+    ['./testing', 'testing'],
+    ['./health', 'health'],
+  ])('exposes the %s entry point, built from lib/%s/index.ts', (subpath, folder) => {
+    expect(manifest.exports?.[subpath]).toEqual({
+      types: `./dist/${folder}/index.d.ts`,
+      default: `./dist/${folder}/index.js`,
+    });
+    expect(sourceFiles(join(libDir, folder))).toContain(join(libDir, folder, 'index.ts'));
   });
 
   it('publishes only the dist folder', () => {
@@ -98,6 +123,16 @@ describe('package.json', () => {
     expect(Object.keys(manifest.peerDependencies ?? {})).toEqual(
       expect.arrayContaining(REQUIRED_PEERS),
     );
+  });
+
+  it('keeps @nestjs/terminus an optional peer, out of reach of the main entry point', () => {
+    expect(manifest.peerDependencies?.['@nestjs/terminus']).toEqual(expect.any(String));
+    expect(manifest.peerDependenciesMeta?.['@nestjs/terminus']).toEqual({ optional: true });
+    // An application without terminus imports `nestjs-enkash-auth`: nothing it loads may import terminus.
+    const importingTerminus = [...filesReachableFrom(join(libDir, 'index.ts'))].filter((file) =>
+      moduleSpecifiers(file).some((specifier) => packageName(specifier) === '@nestjs/terminus'),
+    );
+    expect(importingTerminus.map((file) => relative(rootDir, file))).toEqual([]);
   });
 
   it('keeps ioredis an optional peer, loaded only when Redis is asked for', () => {

@@ -124,6 +124,15 @@ describe('npm start, with nothing configured', () => {
     });
   });
 
+  it('serves GET /health: up, a token being held', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      info: { enkash: { status: 'up', account: 'default', state: 'valid' } },
+    });
+  });
+
   it('stops cleanly within 5 s of SIGTERM, node and the simulator with it', async () => {
     const nodePid = Number(/^\[Nest\] (\d+)/.exec(nestLines()[0] ?? '')?.[1]);
     expect(nodePid).toBeGreaterThan(0);
