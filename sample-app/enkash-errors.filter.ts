@@ -1,7 +1,7 @@
 import { Catch, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { EnkashAuthError, EnkashHttpError } from '../lib/index.js';
+import { EnkashApiError, EnkashAuthError, EnkashHttpError } from '../lib/index.js';
 
 /** What the client of this API gets for a failed EnKash call. */
 interface Answer {
@@ -98,6 +98,37 @@ function answerForCall(error: EnkashHttpError): Answer {
   return gateway(HttpStatus.BAD_GATEWAY, `EnKash failed (HTTP ${status})`);
 }
 
+/**
+ * EnKash answered, and its envelope refused the request (or could not be read). A refusal is the client's to see, with
+ * EnKash's code and words: its codes in the 4xx range become that status, the others (1, 36, 37, 38...) a 422.
+ */
+function answerForApi(error: EnkashApiError): Answer {
+  if (error.code === 'response_code') {
+    const code = Number(error.responseCode);
+    const status = Number.isInteger(code) && code >= 400 && code < 500 ? code : 422;
+    return {
+      status,
+      body: {
+        statusCode: status,
+        error: 'EnKash rejected the request',
+        message: error.responseMessage ?? `EnKash's response_code ${String(error.responseCode)}`,
+        responseCode: error.responseCode,
+      },
+    };
+  }
+  if (error.code === 'unencryptable_request') {
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: {
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'A request could not be encrypted',
+      },
+    };
+  }
+  return gateway(HttpStatus.BAD_GATEWAY, "EnKash's answer could not be read", error.code);
+}
+
 /** No token could be had for a call made inside a handler (EnkashAuthInterceptor answers before the handler runs). */
 function answerForToken(error: EnkashAuthError): Answer {
   // Same split as EnkashAuthInterceptor: what an operator must fix is a 502, whatever else the error says.
@@ -124,14 +155,19 @@ function answerForToken(error: EnkashAuthError): Answer {
  * EnKash's or this service's problem becomes a 502/503/504. The details go to the log: the library's messages never
  * hold a token or a secret.
  */
-@Catch(EnkashHttpError, EnkashAuthError)
+@Catch(EnkashHttpError, EnkashAuthError, EnkashApiError)
 export class EnkashErrorsFilter implements ExceptionFilter {
   private readonly logger = new Logger('EnKash');
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  catch(error: EnkashHttpError | EnkashAuthError, host: ArgumentsHost): void {
-    const answer = error instanceof EnkashAuthError ? answerForToken(error) : answerForCall(error);
+  catch(error: EnkashHttpError | EnkashAuthError | EnkashApiError, host: ArgumentsHost): void {
+    const answer =
+      error instanceof EnkashAuthError
+        ? answerForToken(error)
+        : error instanceof EnkashApiError
+          ? answerForApi(error)
+          : answerForCall(error);
     this.logger.warn(`${error.message} -> HTTP ${answer.status}`);
     const { httpAdapter } = this.adapterHost;
     const response: unknown = host.switchToHttp().getResponse();

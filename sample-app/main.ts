@@ -30,6 +30,10 @@ async function bootstrap(): Promise<void> {
     `  curl -X POST ${url}/payouts/transfers -H 'Content-Type: application/json' ` +
       `-d '{"transactionId":"TXN001","beneficiaryId":"BEN001","transferAmount":100,"transferMode":"UPI"}'`,
   );
+  logger.log(
+    `  curl -X POST ${url}/payouts/encrypted-transfers -H 'Content-Type: application/json' ` +
+      `-d '{"transactionId":"TXN002","beneficiaryId":"BEN001","transferAmount":100,"transferMode":"UPI"}'`,
+  );
 }
 
 await bootstrap();

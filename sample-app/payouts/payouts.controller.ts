@@ -29,6 +29,15 @@ export class PayoutsController {
     return this.payouts.createBeneficiary(parseNewBeneficiary(body));
   }
 
+  /**
+   * `POST /payouts/encrypted-transfers`: creates a payout through `EnkashHttpService` with its body encrypted as
+   * EnKash's Payouts API wants it; answers EnKash's `payload`, decrypted and unwrapped.
+   */
+  @Post('encrypted-transfers')
+  createEncryptedTransfer(@Body() body: unknown): Promise<unknown> {
+    return this.payouts.createEncryptedTransfer(parseNewTransfer(body));
+  }
+
   /** `POST /payouts/transfers`: creates a payout with `fetch` and the token from `@EnkashToken()`. Never returns it. */
   @Post('transfers')
   createTransfer(@EnkashToken() token: string, @Body() body: unknown): Promise<EnkashAnswer> {

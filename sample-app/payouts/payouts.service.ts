@@ -5,7 +5,7 @@ import { AuditWebhook } from './audit-webhook.service.js';
 import { payoutsConfig } from './payouts.config.js';
 import type { PayoutsConfig } from './payouts.config.js';
 import type { EnkashAnswer } from './enkash-answer.js';
-import type { NewBeneficiary } from './payouts.requests.js';
+import type { NewBeneficiary, NewTransfer } from './payouts.requests.js';
 import { ENKASH_USER_AGENT } from './user-agent.js';
 
 /**
@@ -28,6 +28,25 @@ export class PayoutsService {
         params: { fundSourceId: this.config.fundSourceId },
         headers: { 'User-Agent': ENKASH_USER_AGENT },
       }),
+    );
+    return data;
+  }
+
+  /**
+   * Creates a payout the way EnKash's Payouts API wants it in production: the body encrypted with the key derived
+   * from the client secret, the answer decrypted and its envelope unwrapped. A refusal (a duplicate transactionId...)
+   * is an `EnkashApiError` with EnKash's response_code and response_message.
+   */
+  async createEncryptedTransfer(transfer: NewTransfer): Promise<unknown> {
+    const { data } = await firstValueFrom(
+      this.enkash.post<unknown>(
+        '/api/v0/payout-transaction',
+        { ...transfer, fundSourceId: this.config.fundSourceId },
+        {
+          headers: { 'User-Agent': ENKASH_USER_AGENT },
+          enkash: { encryptPayload: true, unwrapEnvelope: true },
+        },
+      ),
     );
     return data;
   }
