@@ -176,3 +176,8 @@ export const duplicateRegistration = (name: string): string =>
 export const unknownRegistration = (name: string): string =>
   `No EnKash registration "${name}" in this application: register it with ` +
   `EnkashAuthModule.forRoot({ name: '${name}', ... }) or forRootAsync({ name: '${name}', ... })`;
+
+export const eventListenerFailed = (event: string, error: unknown): string =>
+  `A listener of the EnKash token event ${event} threw ${error instanceof Error ? error.name : typeof error}; ` +
+  'ignored, the token engine carries on. Its message is not logged (the library cannot tell whether it quotes a ' +
+  'secret): catch errors in the listener to see them';
