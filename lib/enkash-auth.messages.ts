@@ -216,3 +216,8 @@ export const requestNotEncryptable = (): string =>
 
 export const responseNotDecrypted = ({ method, path }: CallTarget, problem: string): string =>
   `EnKash's answer to ${method} ${path}: ${problem}`;
+
+export const eventListenerFailed = (event: string, error: unknown): string =>
+  `A listener of the EnKash token event ${event} threw ${error instanceof Error ? error.name : typeof error}; ` +
+  'ignored, the token engine carries on. Its message is not logged (the library cannot tell whether it quotes a ' +
+  'secret): catch errors in the listener to see them';

@@ -7,6 +7,8 @@ import type {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { Subject } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { duplicateRegistration } from './enkash-auth.messages.js';
 import {
   ENKASH_REGISTRATION_NAME,
@@ -14,6 +16,8 @@ import {
   ENKASH_SHARED_STORE,
 } from './enkash-auth.providers.js';
 import { EnkashAuthError } from './errors/enkash-auth.error.js';
+import { bridgeToEventEmitter } from './events/event-emitter-bridge.js';
+import type { EnkashTokenEvent, TokenEngineEvent } from './events/enkash-token-event.interface.js';
 import { DEFAULT_ENKASH_REGISTRATION } from './enkash-auth.constants.js';
 import { getEnkashAuthToken } from './registration/enkash-registration.tokens.js';
 import { loggerContextOf, renewalTimeoutNameOf } from './registration/registration-names.js';
@@ -36,6 +40,17 @@ export class EnkashAuthService
 {
   /** The registration this service belongs to: its `name`, or `'default'` for the unnamed one. */
   readonly registrationName: string;
+  /**
+   * Every token obtained (`acquired`, `renewed`), failed token request (`failed`) and token EnKash refused
+   * (`invalidated`), with the registration, grant, duration, expiry and error code; never a token. Hot: a subscriber
+   * sees the events after it subscribed. Completes when the application closes.
+   *
+   * An error thrown in your subscriber never reaches the token engine, but RxJS reports it as unhandled (rethrown
+   * asynchronously unless rxjs's `config.onUnhandledError` is set), which ends a Node process: catch in the callback.
+   */
+  readonly events$: Observable<EnkashTokenEvent>;
+  private readonly events = new Subject<EnkashTokenEvent>();
+  private eventBridge: Subscription | undefined;
   private readonly logger: Logger;
   private readonly tokens: TokenManager;
   private readonly acquireOnStartup: boolean;
@@ -56,6 +71,7 @@ export class EnkashAuthService
     this.registrationName = registrationName ?? DEFAULT_ENKASH_REGISTRATION;
     this.logger = new Logger(loggerContextOf(this.registrationName));
     this.acquireOnStartup = options.acquireOnStartup;
+    this.events$ = this.events.asObservable();
     this.tokens = new TokenManager({
       options,
       client: new TokenHttpClient(options),
@@ -64,6 +80,7 @@ export class EnkashAuthService
         renewalTimeoutNameOf(this.registrationName),
       ),
       logger: this.logger,
+      onEvent: (event) => this.publish(event),
       ...(sharedStore
         ? {
             sharedStore: {
@@ -116,7 +133,8 @@ export class EnkashAuthService
 
   /**
    * @internal Fails the boot when this registration's name is registered twice: two token engines for one account
-   * would revoke each other's tokens, and injection by name would pick either.
+   * would revoke each other's tokens, and injection by name would pick either. Then emits {@link events$} through
+   * `@nestjs/event-emitter`, when the application uses it.
    */
   onModuleInit(): void {
     const sameName = this.moduleRef.get(getEnkashAuthToken(this.registrationName), {
@@ -126,6 +144,7 @@ export class EnkashAuthService
     if (sameName.length > 1) {
       throw new EnkashAuthError('config', duplicateRegistration(this.registrationName));
     }
+    this.eventBridge ??= bridgeToEventEmitter(this.events$, this.moduleRef, this.logger);
   }
 
   /** @internal Fetches the first token in the background: the app boots even when EnKash is unreachable. */
@@ -143,8 +162,15 @@ export class EnkashAuthService
     return this.close();
   }
 
+  /** Frozen: every subscriber and listener gets the same object, and none may change what the others see. */
+  private publish(event: TokenEngineEvent): void {
+    this.events.next(Object.freeze({ registration: this.registrationName, ...event }));
+  }
+
   private close(): Promise<void> {
     this.tokens.close();
+    this.events.complete();
+    this.eventBridge?.unsubscribe();
     this.storeClosed ??= this.sharedStore?.close() ?? Promise.resolve();
     return this.storeClosed;
   }

@@ -6,6 +6,15 @@ export type {
   EnkashAuthModuleOptions,
 } from './enkash-auth.module-definition.js';
 export { EnkashAuthService } from './enkash-auth.service.js';
+export { ENKASH_TOKEN_EVENTS } from './events/enkash-token-events.constants.js';
+export type {
+  EnkashTokenEvent,
+  EnkashTokenEventType,
+  EnkashTokenFailedEvent,
+  EnkashTokenGrant,
+  EnkashTokenInvalidatedEvent,
+  EnkashTokenObtainedEvent,
+} from './events/enkash-token-event.interface.js';
 export { EnkashHttpService } from './http/enkash-http.service.js';
 export { EnkashAuthInterceptor } from './interceptors/enkash-auth.interceptor.js';
 export { EnkashToken } from './interceptors/enkash-token.decorator.js';

@@ -14,6 +14,7 @@ import {
   refusedTokenHandedBack,
   tokenRefused,
 } from '../enkash-auth.messages.js';
+import type { TokenEngineEvent } from '../events/enkash-token-event.interface.js';
 import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
 import type {
   EnkashTokenState,
@@ -27,6 +28,7 @@ import {
   renewalDelayMs,
 } from './renewal-policy.js';
 import { RefusedTokenGuard } from './refused-token-guard.js';
+import { TokenEventReporter } from './token-event-reporter.js';
 import type { RenewalTimer } from './renewal-timer.js';
 import type { TokenHttpClient } from './token-http-client.js';
 import type { TokenSet } from './token-set.js';
@@ -53,6 +55,8 @@ export interface TokenManagerDependencies {
   random?: () => number;
   /** Draws the renewal jitter, in [0, 1]. */
   renewalJitter?: () => number;
+  /** Told of each token obtained, failed token request and refused token; an exception it throws is only logged. */
+  onEvent?: (event: TokenEngineEvent) => void;
 }
 
 /** A token ready to be adopted, wherever it came from. */
@@ -69,6 +73,7 @@ interface HeldToken {
   readonly usableUntilMs: number;
   readonly expiresAt: Date;
   readonly refreshToken: string | undefined;
+  readonly source: TokenSource;
 }
 
 /** How long a caller waits for a renewal under way before it takes the held token after all. */
@@ -127,11 +132,13 @@ export class TokenManager {
   private readonly random: () => number;
 
   private readonly renewalJitter: () => number;
+  private readonly events: TokenEventReporter;
 
   constructor(private readonly deps: TokenManagerDependencies) {
     this.now = deps.now ?? (() => performance.now());
     this.random = deps.random ?? Math.random;
     this.renewalJitter = deps.renewalJitter ?? Math.random;
+    this.events = new TokenEventReporter(deps.onEvent, deps.logger);
     this.sharing =
       deps.sharedStore === undefined
         ? undefined
@@ -222,12 +229,18 @@ export class TokenManager {
     const now = this.now();
     // The token endpoint handed this very token back after it was refused: callers see EnKash's answer for a while.
     if (!this.refusals.acceptRefusal(token, now)) return;
+    const refused = this.held;
     this.lastRefusedToken = token;
     this.replicaSuspected = true;
     this.held = null;
     this.preferPasswordGrant = true;
     this.deps.logger.warn(tokenRefused());
-    if (this.inFlight !== null || this.lockout !== null) return;
+    if (this.inFlight === null && this.lockout === null) this.reacquireAfterRefusal(now);
+    // Reported once the re-acquisition is under way: a listener that asks for a token joins it, spacing kept.
+    this.events.invalidated(refused.source, refused.expiresAt);
+  }
+
+  private reacquireAfterRefusal(now: number): void {
     // A server that refuses every token it hands out must not turn each failing call into a token request, and a
     // failing token endpoint keeps its spacing and its Retry-After.
     const notBeforeMs = Math.max(
@@ -302,12 +315,19 @@ export class TokenManager {
   private startRequest(grant: GrantType, delayMs = 0): Promise<HeldToken> {
     // Whatever renewal or retry was pending is superseded by this request.
     this.deps.timer.cancel();
+    // The attempt's duration, for events, leaves out the spacing pause: it measures EnKash, not our politeness.
+    let startedAtMs = this.now();
     const request = this.pause(delayMs)
-      .then(() => this.runGrant(grant))
+      .then(() => {
+        startedAtMs = this.now();
+        return this.runGrant(grant);
+      })
       .then(
-        ({ tokenSet, source, sentAtMs }) => this.adopt(tokenSet, source, sentAtMs),
+        ({ tokenSet, source, sentAtMs }) => this.adopt(tokenSet, source, sentAtMs, startedAtMs),
         (error: unknown) => {
-          throw this.recordFailure(error, grant);
+          const failure = this.recordFailure(error, grant);
+          this.reportFailure(failure, grant, startedAtMs);
+          throw failure;
         },
       )
       .finally(() => {
@@ -425,10 +445,11 @@ export class TokenManager {
     if (this.closed || this.inFlight !== null || this.adoptingShared || this.sharing === undefined)
       return;
     this.adoptingShared = true;
+    const startedAtMs = this.now();
     void this.newerSharedToken(this.sharing)
       .then(({ obtained }) => {
         if (obtained !== undefined && !this.closed && this.inFlight === null) {
-          this.adopt(obtained.tokenSet, obtained.source, obtained.sentAtMs);
+          this.adopt(obtained.tokenSet, obtained.source, obtained.sentAtMs, startedAtMs);
         }
       })
       .finally(() => {
@@ -558,9 +579,15 @@ export class TokenManager {
     }
   }
 
-  private adopt(tokenSet: TokenSet, source: TokenSource, sentAtMs: number): HeldToken {
+  private adopt(
+    tokenSet: TokenSet,
+    source: TokenSource,
+    sentAtMs: number,
+    startedAtMs: number,
+  ): HeldToken {
     if (this.closed) throw this.closedError();
     const now = this.now();
+    const replacedValidToken = this.currentToken() !== undefined;
     const expiresAtMs = sentAtMs + tokenSet.lifetimeMs;
     // EnKash usually answers a refresh grant without a new refresh token: the old one stays good.
     if (tokenSet.refreshToken !== undefined) this.refreshToken = tokenSet.refreshToken;
@@ -569,6 +596,7 @@ export class TokenManager {
       usableUntilMs: expiresAtMs - expiryGuardMs(tokenSet.lifetimeMs),
       expiresAt: new Date(Date.now() + (expiresAtMs - now)),
       refreshToken: this.refreshToken,
+      source,
     };
     this.held = held;
     const refusalPauseMs = this.refusals.handedBack(tokenSet.accessToken, now);
@@ -592,6 +620,7 @@ export class TokenManager {
     this.deps.logger.log(tokenObtained(source, held.expiresAt, this.deps.timer.dueAt));
     if (tokenSet.lifetimeAssumed) this.deps.logger.warn(lifetimeAssumed(tokenSet.lifetimeMs));
     if (tokenSet.lifetimeCapped) this.deps.logger.warn(lifetimeCapped(tokenSet.lifetimeMs));
+    this.events.obtained(replacedValidToken, source, now - startedAtMs, held.expiresAt);
     return held;
   }
 
@@ -631,6 +660,18 @@ export class TokenManager {
       ),
     );
     return error;
+  }
+
+  /** Reports a failed token request, unless the engine is closing (the request was aborted, not failed). */
+  private reportFailure(failure: unknown, grant: GrantType, startedAtMs: number): void {
+    if (this.closed || !(failure instanceof EnkashAuthError)) return;
+    const stillValid = this.currentToken() !== undefined ? (this.held?.expiresAt ?? null) : null;
+    this.events.failed(
+      failure.grantType ?? grant,
+      this.now() - startedAtMs,
+      stillValid,
+      failure.code,
+    );
   }
 
   private tooShortLived(): EnkashAuthError {
