@@ -136,6 +136,9 @@ describe('EnKash simulator: password grant', () => {
       refreshTokenLifetimeSeconds: 30 * 24 * 3600,
       lockAfterFailedLogins: 3,
       responseCase: 'snake',
+      requireEncryptedPayloads: false,
+      requiredHeaders: {},
+      envelopeCasing: 'snake',
     });
     expect(s.currentAccessToken).toBeUndefined();
   });

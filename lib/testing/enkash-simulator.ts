@@ -2,13 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { answerWithCommonFault, answerWithFault, FaultQueue } from './simulator-faults.js';
 import { mediaType, parseBearer, parseForm, readBody, sendOAuthError } from './simulator-http.js';
+import { readResourceBody, sendEnvelope } from './simulator-envelope.js';
 import {
+  checkBoolean,
   checkString,
   checkTokenLifetime,
   resolveSimulatorOptions,
   type ResolvedSimulatorOptions,
 } from './simulator-options.js';
-import { answerResourceRequest, sendInvalidToken } from './simulator-resource.js';
+import { answerResourceRequest, envelopeStyle, sendInvalidToken } from './simulator-resource.js';
 import {
   AccountLock,
   answerTokenRequest,
@@ -18,7 +20,6 @@ import {
 import { SimulatorTokenStore } from './simulator-token-store.js';
 import type {
   EnkashSimulator,
-  EnkashSimulatorCommonFault,
   EnkashSimulatorFault,
   EnkashSimulatorFaultOptions,
   EnkashSimulatorOptions,
@@ -31,8 +32,8 @@ import type {
 
 const GRANT_TYPES: readonly string[] = ['password', 'refresh_token'];
 
-/** Fault kinds a resource path answers like the token endpoint does. */
-const COMMON_KINDS = {
+/** Fault kinds a resource path understands: those it answers like the token endpoint does, and its own. */
+const RESOURCE_KINDS = {
   'server-error': true,
   'bad-gateway-html': true,
   'rate-limited': true,
@@ -40,7 +41,10 @@ const COMMON_KINDS = {
   'connection-reset': true,
   'malformed-json': true,
   status: true,
-} as const satisfies Record<EnkashSimulatorCommonFault['kind'], true>;
+  delay: true,
+  'invalid-token': true,
+  envelope: true,
+} as const satisfies Record<EnkashSimulatorResourceFault['kind'], true>;
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
 const CREDENTIAL_KEYS = ['clientId', 'clientSecret', 'username', 'password'] as const;
@@ -139,7 +143,7 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
     if (options.path !== undefined && !options.path.startsWith('/')) {
       throw new RangeError(`path must start with "/", got ${options.path}`);
     }
-    if (fault.kind === 'invalid-token' || fault.kind === 'delay' || fault.kind in COMMON_KINDS) {
+    if (Object.hasOwn(RESOURCE_KINDS, fault.kind)) {
       this.resourceFaults.add(fault, options.times, options.path);
       return;
     }
@@ -169,6 +173,11 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
       const value = update[key];
       if (value !== undefined) this.options[key] = value;
     }
+  }
+
+  setRequireEncryptedPayloads(on: boolean): void {
+    checkBoolean('requireEncryptedPayloads', on);
+    this.options.requireEncryptedPayloads = on;
   }
 
   unlockAccount(): void {
@@ -208,11 +217,19 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
-    body: string,
+    text: string,
   ): Promise<void> {
-    const authorization = req.headers.authorization;
-    const method = req.method ?? 'GET';
-    this.resourceLog.push({ method, path: url.pathname, authorization, receivedAt: Date.now() });
+    const { method = 'GET', headers } = req;
+    const body = readResourceBody(text, this.options.clientSecret);
+    this.resourceLog.push({
+      method,
+      path: url.pathname,
+      authorization: headers.authorization,
+      headers: { ...headers },
+      body: body.json,
+      encrypted: body.encrypted,
+      receivedAt: Date.now(),
+    });
     this.stats.resourceRequests += 1;
     const fault = this.resourceFaults.take(url.pathname);
     if (fault?.kind === 'delay') {
@@ -220,12 +237,15 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
       if (this.closing) return;
     } else if (fault?.kind === 'invalid-token') {
       this.stats.resourceUnauthorized += 1;
-      return sendInvalidToken(res, parseBearer(authorization) ?? '', 'invalid');
+      return sendInvalidToken(res, parseBearer(headers.authorization) ?? '', 'invalid');
+    } else if (fault?.kind === 'envelope') {
+      const { responseCode: code, responseMessage: message, payload } = fault;
+      return sendEnvelope(res, { code, message, payload }, envelopeStyle(this.options, body));
     } else if (fault) {
       if (fault.kind === 'status' && fault.status === 401) this.stats.resourceUnauthorized += 1;
       return answerWithCommonFault(res, fault);
     }
-    answerResourceRequest(this.tokens, this.stats, { req, res, url, body });
+    answerResourceRequest(this, { req, res, url, body });
   }
 
   /** Logs and counts a token request, applies the first matching fault, else answers normally. */

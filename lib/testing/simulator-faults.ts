@@ -1,6 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { NO_STORE_HEADERS, send, sendJson, sendOAuthError } from './simulator-http.js';
-import type { EnkashSimulatorCommonFault, EnkashSimulatorFault } from './simulator.interfaces.js';
+import type {
+  EnkashSimulatorCommonFault,
+  EnkashSimulatorFault,
+  EnkashSimulatorResourceFault,
+} from './simulator.interfaces.js';
 
 /** A queued fault with the number of requests it still applies to. */
 interface QueuedFault<Fault> {
@@ -49,7 +53,7 @@ export class FaultQueue<Fault extends { kind: string }> {
 
 /** Throws a `RangeError` when a fault's numbers make no sense. */
 export function validateFault(candidate: { kind: string }): void {
-  const fault = candidate as EnkashSimulatorFault;
+  const fault = candidate as EnkashSimulatorFault | EnkashSimulatorResourceFault;
   const bad = (what: string): never => {
     throw new RangeError(`Invalid '${fault.kind}' fault: ${what}`);
   };
@@ -66,6 +70,10 @@ export function validateFault(candidate: { kind: string }): void {
       break;
     case 'delay':
       if (!Number.isFinite(fault.ms) || fault.ms < 0) bad('ms must be a finite number >= 0');
+      break;
+    case 'envelope':
+      if (!Number.isInteger(fault.responseCode)) bad('responseCode must be an integer');
+      if (typeof fault.responseMessage !== 'string') bad('responseMessage must be a string');
       break;
     default:
       break;

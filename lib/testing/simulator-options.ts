@@ -14,7 +14,13 @@ export const SIMULATOR_DEFAULTS: Readonly<ResolvedSimulatorOptions> = Object.fre
   refreshTokenLifetimeSeconds: 30 * 24 * 60 * 60,
   lockAfterFailedLogins: 3,
   responseCase: 'snake',
+  requireEncryptedPayloads: false,
+  requiredHeaders: Object.freeze({}),
+  envelopeCasing: 'snake',
 });
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Throws a `RangeError` unless `seconds` is a finite number > 0. */
 export function checkTokenLifetime(seconds: number): void {
@@ -26,6 +32,37 @@ export function checkTokenLifetime(seconds: number): void {
 /** Throws a `TypeError` unless `value` is a string. */
 export function checkString(name: string, value: unknown): void {
   if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
+}
+
+/** Throws a `TypeError` unless `value` is a boolean. */
+export function checkBoolean(name: string, value: unknown): void {
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${name} must be true or false, got ${String(value)}`);
+  }
+}
+
+/**
+ * A copy of `requiredHeaders` after checking it: an object of header names to string values, no name twice (names are
+ * case-insensitive). Values are never quoted in errors: they may be credentials.
+ */
+function checkRequiredHeaders(headers: unknown): Record<string, string> {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new TypeError('requiredHeaders must be an object of header names to values');
+  }
+  const seen = new Set<string>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name)) {
+      throw new RangeError(`requiredHeaders: ${JSON.stringify(name)} is not a valid header name`);
+    }
+    if (seen.has(name.toLowerCase())) {
+      throw new RangeError(
+        `requiredHeaders: header ${name} is given twice (names are case-insensitive)`,
+      );
+    }
+    seen.add(name.toLowerCase());
+    if (typeof value !== 'string') throw new TypeError(`requiredHeaders: ${name} must be a string`);
+  }
+  return { ...(headers as Record<string, string>) };
 }
 
 /** Fills in defaults and validates; throws `RangeError`/`TypeError` on nonsense. */
@@ -50,6 +87,13 @@ export function resolveSimulatorOptions(options: EnkashSimulatorOptions): Resolv
   }
   if (resolved.responseCase !== 'snake' && resolved.responseCase !== 'camel') {
     throw new RangeError(`responseCase must be 'snake' or 'camel', got '${resolved.responseCase}'`);
+  }
+  checkBoolean('requireEncryptedPayloads', resolved.requireEncryptedPayloads);
+  resolved.requiredHeaders = checkRequiredHeaders(resolved.requiredHeaders);
+  if (resolved.envelopeCasing !== 'snake' && resolved.envelopeCasing !== 'camel') {
+    throw new RangeError(
+      `envelopeCasing must be 'snake' or 'camel', got '${resolved.envelopeCasing}'`,
+    );
   }
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

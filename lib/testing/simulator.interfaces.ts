@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
 /** Options of {@link startEnkashSimulator}; every one is optional. */
 export interface EnkashSimulatorOptions {
   /** OAuth2 client id expected in the Basic header (and the `clientId` form field). Default `'sim-client-id'`. */
@@ -18,6 +20,24 @@ export interface EnkashSimulatorOptions {
   lockAfterFailedLogins?: number;
   /** Key style of successful token answers: `access_token` (`'snake'`) or `accessToken` (`'camel'`). Default `'snake'`. */
   responseCase?: 'snake' | 'camel';
+  /**
+   * Refuse a POST, PUT or PATCH whose body is not empty and not encrypted, as Payouts does: HTTP 200 with the envelope
+   * `response_code` 422, `response_message` `'Invalid encrypted request'`. An encrypted body
+   * (`{"request": "<ciphertext>"}`) is decrypted with `clientSecret` whatever this says. Default `false`.
+   */
+  requireEncryptedPayloads?: boolean;
+  /**
+   * Headers every resource call must carry with exactly these values, e.g. `{ partnerId: 'P123' }` as Cards requires;
+   * names are case-insensitive. A call missing one, or with another value, gets HTTP 200 with the envelope
+   * `response_code` 403, `response_message` `'<name> header is missing or invalid'` (the value is never echoed).
+   * Checked after the access token. Default `{}`.
+   */
+  requiredHeaders?: Record<string, string>;
+  /**
+   * Key style of the envelopes of resource answers: `response_code` / `response_message` (`'snake'`) or
+   * `responseCode` / `responseMessage` (`'camel'`), as some EnKash pages show; `payload` either way. Default `'snake'`.
+   */
+  envelopeCasing?: 'snake' | 'camel';
   /** Port to listen on (always on 127.0.0.1). Default `0`: a free port. */
   port?: number;
 }
@@ -76,7 +96,13 @@ export type EnkashSimulatorResourceFault =
    * 401 `invalid_token` / `Invalid access token: <the token sent>` with a `WWW-Authenticate` challenge, whether the
    * token is valid or not: EnKash refusing a token it did not revoke (another host, a missing product header...).
    */
-  | { kind: 'invalid-token' };
+  | { kind: 'invalid-token' }
+  /**
+   * HTTP 200 with this envelope, in the simulator's `envelopeCasing` and encrypted when the request was: EnKash
+   * refusing a call its own way (e.g. `1` generic, `409` duplicate, `412`), or answering a given `payload` (left out
+   * when undefined). Like every resource fault, it answers before the access token is checked.
+   */
+  | { kind: 'envelope'; responseCode: number; responseMessage: string; payload?: unknown };
 
 /** Which resource requests an injected resource fault applies to. */
 export interface EnkashSimulatorResourceFaultOptions {
@@ -94,6 +120,14 @@ export interface EnkashSimulatorResourceRequest {
   path: string;
   /** The raw `Authorization` header. */
   authorization: string | undefined;
+  /** Every header of the request, names lower-cased (as `node:http` gives them), `authorization` included. */
+  headers: IncomingHttpHeaders;
+  /**
+   * The body as JSON, decrypted when it was encrypted; `null` when empty, not JSON, or encrypted with another key.
+   */
+  body: unknown;
+  /** Whether the body was EnKash's encrypted wrapper `{"request": "<string>"}`, decryptable or not. */
+  encrypted: boolean;
   /** `Date.now()` when the request body had been read. */
   receivedAt: number;
 }
@@ -144,7 +178,7 @@ export interface EnkashSimulator {
   readonly url: string;
   /** The port it listens on. */
   readonly port: number;
-  /** The effective options (reflects `setTokenLifetime` and `setCredentials`). */
+  /** The effective options (reflects `setTokenLifetime`, `setCredentials` and `setRequireEncryptedPayloads`). */
   readonly options: Required<Omit<EnkashSimulatorOptions, 'port'>>;
   /** Live counters (the same object keeps updating; spread it for a snapshot). */
   readonly stats: EnkashSimulatorStats;
@@ -174,12 +208,14 @@ export interface EnkashSimulator {
   revokeAccessToken(): void;
   /** The current access token expires at once; the next password grant issues a new one. */
   expireAccessToken(): void;
-  /** Changes the client and/or user credentials the server accepts. */
+  /** Changes the client and/or user credentials the server accepts; a new `clientSecret` is also the new payload key. */
   setCredentials(
     update: Partial<
       Pick<EnkashSimulatorOptions, 'clientId' | 'clientSecret' | 'username' | 'password'>
     >,
   ): void;
+  /** Turns {@link EnkashSimulatorOptions.requireEncryptedPayloads} on or off, for requests from now on. */
+  setRequireEncryptedPayloads(on: boolean): void;
   /** Unlocks the account and resets the consecutive-failure counter. */
   unlockAccount(): void;
   /** Zeroes the counters and clears the token and resource request logs. */
