@@ -390,4 +390,43 @@ describe('the sample app against the EnKash simulator', () => {
       expect(again.status).toBe(201);
     });
   });
+
+  describe('POST /payouts/encrypted-transfers', () => {
+    it('sends the payout encrypted, as Payouts requires, and answers the decrypted payload', async () => {
+      await startApp();
+      simulator.setRequireEncryptedPayloads(true);
+
+      const response = await post('/payouts/encrypted-transfers', transfer);
+
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({
+        method: 'POST',
+        path: '/api/v0/payout-transaction',
+        query: {},
+        body: { ...transfer, fundSourceId: FUND_SOURCE_ID },
+      });
+      expect(simulator.resourceCalls.map(({ encrypted, body }) => ({ encrypted, body }))).toEqual([
+        { encrypted: true, body: { ...transfer, fundSourceId: FUND_SOURCE_ID } },
+      ]);
+      expectNothingSecretIn(response, [simulator.currentAccessToken]);
+    });
+
+    it("passes EnKash's refusal in its envelope on, with its response code and words", async () => {
+      await startApp();
+      simulator.injectResourceFault(
+        { kind: 'envelope', responseCode: 409, responseMessage: 'Duplicate transaction id' },
+        { path: '/api/v0/payout-transaction' },
+      );
+
+      const response = await post('/payouts/encrypted-transfers', transfer);
+
+      expect(response.status).toBe(409);
+      expect(response.body).toEqual({
+        statusCode: 409,
+        error: 'EnKash rejected the request',
+        message: 'Duplicate transaction id',
+        responseCode: 409,
+      });
+    });
+  });
 });

@@ -22,14 +22,16 @@ export interface HandMadeEnkash {
   close(): Promise<void>;
 }
 
-/** Starts it on a free loopback port; `answer` gets every request but the token request, its body read. */
+/** Starts it on a free loopback port; `answer` gets every request but the token request, with its body as read. */
 export async function startHandMadeEnkash(
-  answer: (req: IncomingMessage, res: ServerResponse) => void,
+  answer: (req: IncomingMessage, res: ServerResponse, body: string) => void,
 ): Promise<HandMadeEnkash> {
   const server = createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      if (req.url !== '/oauth/token') return answer(req, res);
+      if (req.url !== '/oauth/token')
+        return answer(req, res, Buffer.concat(chunks).toString('utf8'));
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(
         JSON.stringify({
           access_token: 'hand-made-access-token',
