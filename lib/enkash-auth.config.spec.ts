@@ -7,6 +7,7 @@ import {
   readEnkashOptionsFromEnvironment,
 } from './enkash-auth.config.js';
 import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
+import { thrownBy } from '../test/support/thrown.js';
 
 const validEnvironment = {
   ENKASH_BASE_URL: 'https://ekpayout-uat.enkash.in/',
@@ -17,13 +18,9 @@ const validEnvironment = {
 };
 
 function configErrorFor(environment: Record<string, string | undefined>): EnkashAuthError {
-  try {
-    readEnkashOptionsFromEnvironment({ ...validEnvironment, ...environment });
-  } catch (error) {
-    if (error instanceof EnkashAuthError) return error;
-    throw error;
-  }
-  throw new Error('expected a configuration error');
+  return thrownBy(EnkashAuthError, () =>
+    readEnkashOptionsFromEnvironment({ ...validEnvironment, ...environment }),
+  );
 }
 
 describe('enkashConfig: reading ENKASH_* variables', () => {

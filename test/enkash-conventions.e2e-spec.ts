@@ -18,6 +18,7 @@ import type { EnkashSimulator, EnkashSimulatorOptions } from '../lib/testing/ind
 import { bootWith, optionsFor, secretsOf } from './support/enkash-app.js';
 import { startHandMadeEnkash } from './support/hand-made-enkash.js';
 import { startRecordingServer } from './support/recording-server.js';
+import { rejectionOf } from './support/thrown.js';
 import type { RecordingServer } from './support/recording-server.js';
 
 const BALANCE = '/api/v0/payout-account/balance';
@@ -36,16 +37,6 @@ interface Echo {
   method: string;
   path: string;
   body: unknown;
-}
-
-/** The error an Observable or a promise failed with. */
-async function failureOf(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe("EnKash's conventions through EnkashHttpService", () => {
@@ -121,7 +112,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
         { path: PAYOUT },
       );
 
-      const error = await failureOf(firstValueFrom(http.post(PAYOUT, transfer)));
+      const error = await rejectionOf(firstValueFrom(http.post(PAYOUT, transfer)));
 
       expect(error).toBeInstanceOf(EnkashApiError);
       expect(error).toMatchObject({
@@ -147,7 +138,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
       );
 
       const balance = await firstValueFrom(http.get<Echo>(BALANCE));
-      const error = await failureOf(firstValueFrom(http.post(PAYOUT, transfer)));
+      const error = await rejectionOf(firstValueFrom(http.post(PAYOUT, transfer)));
 
       expect(balance.data.path).toBe(BALANCE);
       expect(error).toMatchObject({
@@ -166,7 +157,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
         headers: { 'Content-Type': 'application/json' },
       });
 
-      const error = await failureOf(firstValueFrom(http.get(BALANCE)));
+      const error = await rejectionOf(firstValueFrom(http.get(BALANCE)));
 
       expect(error).toBeInstanceOf(EnkashApiError);
       expect(error).toMatchObject({ code: 'malformed_envelope', status: 200, path: BALANCE });
@@ -182,7 +173,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
         headers: { 'Content-Type': 'application/json' },
       });
 
-      const error = await failureOf(firstValueFrom(http.post(PAYOUT, transfer)));
+      const error = await rejectionOf(firstValueFrom(http.post(PAYOUT, transfer)));
 
       expect(error).toBeInstanceOf(EnkashApiError);
       expect(error).toMatchObject({
@@ -203,7 +194,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
         headers: { 'Content-Type': 'application/json' },
       });
 
-      const error = await failureOf(firstValueFrom(http.post(PAYOUT, transfer)));
+      const error = await rejectionOf(firstValueFrom(http.post(PAYOUT, transfer)));
 
       expect(error).toBeInstanceOf(EnkashHttpError);
       expect((error as EnkashHttpError).response?.data).toEqual({
@@ -240,7 +231,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
     it('encrypts one call when asked, on a registration that does not', async () => {
       const http = await start({ requireEncryptedPayloads: true });
 
-      const plain = await failureOf(
+      const plain = await rejectionOf(
         firstValueFrom(http.post(PAYOUT, transfer, { enkash: { unwrapEnvelope: true } })),
       );
       const encrypted = await firstValueFrom(
@@ -283,7 +274,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
         headers: { 'Content-Type': 'application/json' },
       });
 
-      const error = await failureOf(firstValueFrom(http.post(PAYOUT, transfer)));
+      const error = await rejectionOf(firstValueFrom(http.post(PAYOUT, transfer)));
 
       expect(error).toBeInstanceOf(EnkashApiError);
       expect(error).toMatchObject({ code: 'undecryptable_response', status: 200, path: PAYOUT });
@@ -295,7 +286,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
     it('refuses to send a body it cannot encrypt, and sends nothing', async () => {
       const http = await start({}, { encryptPayloads: true });
 
-      const error = await failureOf(
+      const error = await rejectionOf(
         firstValueFrom(
           http.post(PAYOUT, Buffer.from('raw bytes'), {
             headers: { 'Content-Type': 'application/octet-stream' },
@@ -355,7 +346,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
         { unwrapEnvelopes: true },
       );
 
-      const error = await failureOf(firstValueFrom(http.get(BALANCE)));
+      const error = await rejectionOf(firstValueFrom(http.get(BALANCE)));
 
       expect(error).toMatchObject({ code: 'response_code', responseCode: 403 });
     });

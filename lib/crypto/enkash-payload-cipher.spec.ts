@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { EnkashPayloadDecryptionError } from '../errors/enkash-payload-decryption.error.js';
+import { thrownBy } from '../../test/support/thrown.js';
 import {
   decryptEnkashPayload,
   encryptEnkashPayload,
@@ -104,13 +105,7 @@ function base64Bytes(text: string, count: number): string {
 }
 
 function decryptionError(ciphertext: string, secret: string): EnkashPayloadDecryptionError {
-  try {
-    decryptEnkashPayload(ciphertext, secret);
-  } catch (error) {
-    if (error instanceof EnkashPayloadDecryptionError) return error;
-    throw error;
-  }
-  throw new Error('expected decryptEnkashPayload to throw');
+  return thrownBy(EnkashPayloadDecryptionError, () => decryptEnkashPayload(ciphertext, secret));
 }
 
 describe('enkashPayloadKey', () => {

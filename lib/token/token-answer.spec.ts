@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import { thrownBy } from '../../test/support/thrown.js';
 import { interpretTokenAnswer } from './token-answer.js';
 
 const url = 'https://ekpayout-uat.enkash.in/oauth/token';
@@ -19,13 +20,7 @@ function read(
 }
 
 function errorOf(...args: Parameters<typeof read>): EnkashAuthError {
-  try {
-    read(...args);
-  } catch (error) {
-    if (error instanceof EnkashAuthError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
+  return thrownBy(EnkashAuthError, () => read(...args));
 }
 
 describe('reading token answers', () => {
