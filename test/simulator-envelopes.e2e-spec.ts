@@ -5,16 +5,11 @@ import {
   type EnkashSimulator,
   type EnkashSimulatorOptions,
 } from '../lib/testing/index.js';
+import { readAnswer } from './support/wire-answer.js';
+import type { WireAnswer } from './support/wire-answer.js';
 
 // The simulator decrypts with its own code (lib/testing shares none with the client), and these tests encrypt and
 // decrypt with the library's cipher: the two implementations check each other over real HTTP.
-
-/** An answer read in full. */
-interface Answer {
-  status: number;
-  text: string;
-  json: Record<string, unknown> | undefined;
-}
 
 interface CallInit {
   method?: string;
@@ -45,17 +40,6 @@ async function start(options?: EnkashSimulatorOptions): Promise<EnkashSimulator>
   return sim;
 }
 
-async function read(response: Response): Promise<Answer> {
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, text, json };
-}
-
 async function accessToken(s: EnkashSimulator): Promise<string> {
   if (s.currentAccessToken !== undefined) return s.currentAccessToken;
   const { clientId, clientSecret, username, password, tokenPath } = s.options;
@@ -67,19 +51,21 @@ async function accessToken(s: EnkashSimulator): Promise<string> {
     },
     body: new URLSearchParams({ username, password, grant_type: 'password', clientId }).toString(),
   });
-  const answer = await read(response);
+  const answer = await readAnswer(response);
   const token = answer.json?.['access_token'];
   if (typeof token !== 'string') throw new Error(`no access token: ${answer.text}`);
   return token;
 }
 
-async function call(s: EnkashSimulator, path: string, init: CallInit = {}): Promise<Answer> {
+async function call(s: EnkashSimulator, path: string, init: CallInit = {}): Promise<WireAnswer> {
   const headers: Record<string, string> = { ...init.headers };
   const token = init.token === undefined ? await accessToken(s) : init.token;
   if (token !== null) headers['Authorization'] = `Bearer ${token}`;
   if (init.body !== undefined) headers['Content-Type'] = 'application/json';
   const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-  return read(await fetch(`${s.url}${path}`, { method: init.method ?? 'GET', headers, body }));
+  return readAnswer(
+    await fetch(`${s.url}${path}`, { method: init.method ?? 'GET', headers, body }),
+  );
 }
 
 /** Sends `payload` encrypted with `secret` (default: the simulator's), as EnKash wants it. */
@@ -88,13 +74,13 @@ function callEncrypted(
   path: string,
   payload: unknown,
   init: CallInit & { secret?: string } = {},
-): Promise<Answer> {
+): Promise<WireAnswer> {
   const request = encryptEnkashPayload(payload, init.secret ?? s.options.clientSecret);
   return call(s, path, { method: 'POST', ...init, body: { request } });
 }
 
 /** The answer's `{"request": "<ciphertext>"}`, decrypted with the simulator's client secret. */
-function decrypted(s: EnkashSimulator, answer: Answer): unknown {
+function decrypted(s: EnkashSimulator, answer: WireAnswer): unknown {
   expect(Object.keys(answer.json ?? {})).toEqual(['request']);
   return decryptEnkashPayload(String(answer.json?.['request']), s.options.clientSecret);
 }

@@ -4,14 +4,8 @@ import {
   type EnkashSimulator,
   type EnkashSimulatorOptions,
 } from '../lib/testing/index.js';
-
-/** An answer read in full. */
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown> | undefined;
-}
+import { readAnswer } from './support/wire-answer.js';
+import type { WireAnswer } from './support/wire-answer.js';
 
 interface CallOptions {
   /** `null`: no Authorization header; default: the simulator's good client credentials. */
@@ -40,22 +34,11 @@ function basic(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 }
 
-async function read(response: Response): Promise<Answer> {
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
 async function tokenCall(
   s: EnkashSimulator,
   fields: Record<string, string>,
   options: CallOptions = {},
-): Promise<Answer> {
+): Promise<WireAnswer> {
   const headers: Record<string, string> = {
     'Content-Type': options.contentType ?? 'application/x-www-form-urlencoded',
   };
@@ -70,13 +53,13 @@ async function tokenCall(
     headers,
     body: method === 'GET' ? undefined : (options.body ?? new URLSearchParams(fields).toString()),
   });
-  return read(response);
+  return readAnswer(response);
 }
 
 function passwordGrant(
   s: EnkashSimulator,
   overrides: Record<string, string> = {},
-): Promise<Answer> {
+): Promise<WireAnswer> {
   return tokenCall(s, {
     username: s.options.username,
     password: s.options.password,
@@ -86,7 +69,7 @@ function passwordGrant(
   });
 }
 
-function refreshGrant(s: EnkashSimulator, refreshToken: string): Promise<Answer> {
+function refreshGrant(s: EnkashSimulator, refreshToken: string): Promise<WireAnswer> {
   return tokenCall(s, { grant_type: 'refresh_token', refresh_token: refreshToken });
 }
 
@@ -95,11 +78,11 @@ async function resource(
   token: string | undefined,
   path = '/api/v1/wallets?page=2&size=10',
   init: { method?: string; body?: string } = {},
-): Promise<Answer> {
+): Promise<WireAnswer> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers['Authorization'] = `Bearer ${token}`;
   if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  return read(
+  return readAnswer(
     await fetch(`${s.url}${path}`, { method: init.method ?? 'GET', headers, body: init.body }),
   );
 }
