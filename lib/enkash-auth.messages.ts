@@ -167,8 +167,8 @@ export const tokenUnavailableForClient = (
 };
 
 export const invalidRegistrationName = (name: unknown): string =>
-  `Invalid EnKash registration name ${JSON.stringify(name)}: use letters, digits, '-' and '_', starting with a ` +
-  'letter or a digit';
+  `Invalid EnKash registration name ${JSON.stringify(name)}: use lower-case letters and digits, words joined by ` +
+  "'-' (such as cards or business-unit-2), so that each name reads ENKASH_<NAME>_* variables of its own";
 
 export const duplicateRegistration = (name: string): string =>
   `EnKash registration "${name}" is registered more than once in this application: two token engines for one ` +

@@ -23,7 +23,12 @@ import {
   registrationNameOf,
 } from './registration/enkash-registration.tokens.js';
 
-const REGISTRATION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+/**
+ * Lower-case letters and digits in words joined by `-`: each name then has one variable prefix of its own
+ * (`business-unit-2` reads `ENKASH_BUSINESS_UNIT_2_*`), where `Cards` and `cards`, or `my-cards` and `my_cards`,
+ * would read the same variables and so, likely, log in to one account twice.
+ */
+const REGISTRATION_NAME_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 /**
  * One registration's module: its services under its tokens, a private `HttpModule`, and what it exports.

@@ -85,6 +85,12 @@ class CardsController {
   token(@EnkashToken() token: string): { token: string } {
     return { token };
   }
+
+  @UseEnkashAccount('default')
+  @Get('payouts-token')
+  payoutsToken(@EnkashToken() token: string): { token: string } {
+    return { token };
+  }
 }
 
 describe('two EnKash registrations in one application', () => {
@@ -178,9 +184,11 @@ describe('two EnKash registrations in one application', () => {
     expect(moduleRef.get(SchedulerRegistry).getTimeouts().sort()).toEqual(
       [CARDS_TIMEOUT, ENKASH_TOKEN_RENEWAL_TIMEOUT].sort(),
     );
-    await until(() => cards.stats.refreshGrants === 1, 5_000, 'the cards token renewed');
+    await until(() => both.cardsAuth.getStatus().renewals === 2, 5_000, 'the cards token renewed');
 
-    expect(both.cardsAuth.getCachedAccessToken()).not.toBe(firstCardsToken);
+    expect(cards.stats.refreshGrants).toBe(1);
+    expect(both.cardsAuth.getCachedAccessToken()).toBe(cards.currentAccessToken);
+    expect(cards.currentAccessToken).not.toBe(firstCardsToken);
     expect(payouts.stats.refreshGrants).toBe(0);
     expect(payouts.tokenRequests).toHaveLength(1);
     expect(both.defaultAuth.getCachedAccessToken()).toBe(payouts.currentAccessToken);
@@ -194,7 +202,8 @@ describe('two EnKash registrations in one application', () => {
 
     await firstValueFrom(both.cardsHttp.get(BALANCE));
 
-    expect(both.cardsAuth.getCachedAccessToken()).not.toBe(cardsToken);
+    expect(both.cardsAuth.getCachedAccessToken()).toBe(cards.currentAccessToken);
+    expect(cards.currentAccessToken).not.toBe(cardsToken);
     expect(cards.stats.passwordGrants).toBe(2);
     expect(payouts.tokenRequests).toHaveLength(1);
     expect(both.defaultAuth.getStatus().state).toBe('valid');
@@ -230,10 +239,13 @@ describe('two EnKash registrations in one application', () => {
     const payoutsAnswer = await request(http.getHttpServer()).get('/payouts/token').expect(200);
     const routeAnswer = await request(http.getHttpServer()).get('/payouts/cards-token').expect(200);
     const cardsAnswer = await request(http.getHttpServer()).get('/cards/token').expect(200);
+    const overridden = await request(http.getHttpServer()).get('/cards/payouts-token').expect(200);
 
     expect(payoutsAnswer.body).toEqual({ token: payouts.currentAccessToken });
     expect(routeAnswer.body).toEqual({ token: cards.currentAccessToken });
     expect(cardsAnswer.body).toEqual({ token: cards.currentAccessToken });
+    // The route's decorator wins over its controller's.
+    expect(overridden.body).toEqual({ token: payouts.currentAccessToken });
     expect(payouts.tokenRequests).toHaveLength(1);
     expect(cards.tokenRequests).toHaveLength(1);
   });
@@ -309,7 +321,17 @@ describe('two EnKash registrations in one application', () => {
   });
 
   it('refuses a name that could not be an environment variable prefix', () => {
-    for (const name of ['', 'two words', '-cards', 'cärds']) {
+    // Cards and my_cards would read the variables of cards and my-cards: one account, logged in to twice.
+    for (const name of [
+      '',
+      'two words',
+      '-cards',
+      'cards-',
+      'cärds',
+      'Cards',
+      'my_cards',
+      'my--cards',
+    ]) {
       expect(() => EnkashAuthModule.forRoot({ name, ...optionsFor(cards) })).toThrow(
         /Invalid EnKash registration name/,
       );

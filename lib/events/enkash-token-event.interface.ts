@@ -23,22 +23,31 @@ interface EnkashTokenEventBase {
  * renewal, `refresh()`, or a newer token adopted from the shared store).
  */
 export interface EnkashTokenObtainedEvent extends EnkashTokenEventBase {
+  /** `acquired` when no valid token was held, `renewed` when a valid one was replaced. */
   readonly type: 'acquired' | 'renewed';
   /** How the token was obtained. */
   readonly grant: EnkashTokenGrant;
-  /** How long the token request took, in milliseconds, from its start (after any spacing pause) to its end. */
+  /**
+   * How long obtaining it took, in milliseconds, from the start of the attempt (after any spacing pause) to its end:
+   * the grants sent to EnKash and, with a shared store, the wait for the renewal lock or another replica's token.
+   */
   readonly durationMs: number;
   /** When the new token expires. */
   readonly expiresAt: Date;
+  /** Always `null`: nothing failed. */
   readonly errorCode: null;
 }
 
-/** A token request failed. Each failure is reported, retried or not. */
+/**
+ * An attempt to obtain a token failed: each failed attempt is reported, retried or not. A refresh grant EnKash
+ * refuses, followed by the password grant it falls back to, is one attempt, reported by how the fallback ends.
+ */
 export interface EnkashTokenFailedEvent extends EnkashTokenEventBase {
+  /** Always `failed`. */
   readonly type: 'failed';
   /** The grant of the request that failed. */
   readonly grant: 'password' | 'refresh_token';
-  /** How long the failed request took, in milliseconds. */
+  /** How long the failed attempt took, in milliseconds (see {@link EnkashTokenObtainedEvent.durationMs}). */
   readonly durationMs: number;
   /** When the token still held expires, if one is still valid: callers go on using it; `null` otherwise. */
   readonly expiresAt: Date | null;
@@ -48,12 +57,15 @@ export interface EnkashTokenFailedEvent extends EnkashTokenEventBase {
 
 /** EnKash refused the held token (a 401 to a call), and it was dropped; a new one is requested. */
 export interface EnkashTokenInvalidatedEvent extends EnkashTokenEventBase {
+  /** Always `invalidated`. */
   readonly type: 'invalidated';
   /** How the dropped token had been obtained. */
   readonly grant: EnkashTokenGrant;
+  /** Always `null`: no token was requested. */
   readonly durationMs: null;
   /** When the dropped token would have expired. */
   readonly expiresAt: Date;
+  /** Always `null`: EnKash's 401 is not a failed token request. */
   readonly errorCode: null;
 }
 

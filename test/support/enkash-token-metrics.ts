@@ -15,7 +15,7 @@ export function countEnkashTokenEvents(
   });
   const requestSeconds = new Histogram({
     name: 'enkash_token_request_duration_seconds',
-    help: 'How long EnKash token requests took',
+    help: 'How long obtaining an EnKash token took',
     labelNames: ['registration', 'type'] as const,
     registers: [registry],
   });
