@@ -2,6 +2,7 @@
 // encryption, default headers and environments.
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
+import { inspect } from 'node:util';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { TestingModule } from '@nestjs/testing';
@@ -203,6 +204,78 @@ describe("EnKash's conventions through EnkashHttpService", () => {
       });
     });
 
+    it('reads a response_code given as a string, "0" being success', async () => {
+      const http = await start({}, { unwrapEnvelopes: true });
+      const envelope = (code: string): string =>
+        JSON.stringify({
+          response_code: code,
+          response_message: 'as EnKash wrote it',
+          payload: { id: 7 },
+        });
+      simulator.injectResourceFault(
+        {
+          kind: 'status',
+          status: 200,
+          body: envelope('0'),
+          headers: { 'Content-Type': 'application/json' },
+        },
+        { path: BALANCE },
+      );
+      simulator.injectResourceFault(
+        {
+          kind: 'status',
+          status: 200,
+          body: envelope('38'),
+          headers: { 'Content-Type': 'application/json' },
+        },
+        { path: PAYOUT },
+      );
+
+      const success = await firstValueFrom(http.get(BALANCE));
+      const refusal = await rejectionOf(firstValueFrom(http.post(PAYOUT, transfer)));
+
+      expect(success.data).toEqual({ id: 7 });
+      expect(refusal).toMatchObject({ code: 'response_code', responseCode: '38' });
+    });
+
+    it('keeps the payload of a refusal readable, but out of what a logger serializes', async () => {
+      const http = await start({}, { unwrapEnvelopes: true });
+      simulator.injectResourceFault(
+        {
+          kind: 'envelope',
+          responseCode: 412,
+          responseMessage: 'Validation failed',
+          payload: { accountNumber: '000123456789' },
+        },
+        { path: PAYOUT },
+      );
+
+      const error = await rejectionOf(firstValueFrom(http.post(PAYOUT, transfer)));
+
+      expect((error as EnkashApiError).payload).toEqual({ accountNumber: '000123456789' });
+      expect(JSON.stringify(error)).not.toContain('000123456789');
+      expect(inspect(error)).not.toContain('000123456789');
+    });
+
+    it('leaves answers without a body alone: HEAD, 204', async () => {
+      const http = await start({}, { unwrapEnvelopes: true, encryptPayloads: true });
+      simulator.injectResourceFault({ kind: 'status', status: 204 }, { path: PAYOUT });
+
+      const head = await firstValueFrom(http.head(BALANCE));
+      const deleted = await firstValueFrom(http.delete(PAYOUT));
+
+      expect(head.status).toBe(200);
+      expect(deleted.status).toBe(204);
+    });
+
+    it('hands a call that asked for text the text, unwrapped or not', async () => {
+      const http = await start({}, { unwrapEnvelopes: true });
+
+      const response = await firstValueFrom(http.get<string>(BALANCE, { responseType: 'text' }));
+
+      expect(JSON.parse(response.data)).toMatchObject({ response_code: 0 });
+    });
+
     it('still recovers from a 401 with a new token, then unwraps the answer', async () => {
       const http = await start({}, { unwrapEnvelopes: true });
       await firstValueFrom(http.get(BALANCE));
@@ -283,6 +356,56 @@ describe("EnKash's conventions through EnkashHttpService", () => {
       expectNothingSecretIn(error);
     });
 
+    it('decrypts an error answer in the wrapper, and fails with its envelope', async () => {
+      const http = await start({}, { encryptPayloads: true, unwrapEnvelopes: true });
+      const refusal = encryptEnkashPayload(
+        { response_code: 422, response_message: 'Invalid Client ID' },
+        simulator.options.clientSecret,
+      );
+      simulator.injectResourceFault({
+        kind: 'status',
+        status: 422,
+        body: JSON.stringify({ request: refusal }),
+        headers: { 'Content-Type': 'application/json' },
+      });
+
+      const error = await rejectionOf(firstValueFrom(http.post(PAYOUT, transfer)));
+
+      expect(error).toMatchObject({
+        code: 'response_code',
+        status: 422,
+        responseCode: 422,
+        responseMessage: 'Invalid Client ID',
+      });
+    });
+
+    it('decides on the URL the call goes to, whatever order its interceptors run in', async () => {
+      // axios runs request interceptors in registration order when legacyInterceptorReqResOrdering is false: the
+      // application's may then move a call after the library's interceptor has run.
+      const http = await start(
+        {},
+        { encryptPayloads: true, defaultHeaders: { 'API-Key': 'pg-api-key-SECRET' } },
+      );
+      other = await startRecordingServer();
+      http.axiosRef.defaults.transitional = {
+        ...http.axiosRef.defaults.transitional,
+        legacyInterceptorReqResOrdering: false,
+      };
+      http.axiosRef.interceptors.request.use((config) => {
+        if (config.url?.endsWith('/to-enkash') === true) config.url = PAYOUT;
+        if (config.url === '/elsewhere') config.url = `${other!.url}/hook`;
+        return config;
+      });
+
+      await http.axiosRef.post(`${other.url}/to-enkash`, transfer);
+      await http.axiosRef.post('/elsewhere', transfer);
+
+      expect(simulator.resourceCalls[0]).toMatchObject({ encrypted: true, body: transfer });
+      expect(simulator.resourceCalls[0]?.headers['api-key']).toBe('pg-api-key-SECRET');
+      expect(other.requests[0]?.headers['api-key']).toBeUndefined();
+      expect(JSON.parse(other.requests[0]!.body)).toEqual(transfer);
+    });
+
     it('refuses to send a body it cannot encrypt, and sends nothing', async () => {
       const http = await start({}, { encryptPayloads: true });
 
@@ -316,6 +439,7 @@ describe("EnKash's conventions through EnkashHttpService", () => {
 
       expect(response.data).toEqual({ ok: true });
       expect(other.requests[0]?.headers.authorization).toBeUndefined();
+      expect(JSON.parse(other.requests[0]!.body)).toEqual(transfer);
       expect(simulator.resourceCalls).toEqual([]);
     });
   });
@@ -349,6 +473,23 @@ describe("EnKash's conventions through EnkashHttpService", () => {
       const error = await rejectionOf(firstValueFrom(http.get(BALANCE)));
 
       expect(error).toMatchObject({ code: 'response_code', responseCode: 403 });
+    });
+
+    it('masks a default header that may be a key in what EnKash echoes of it', async () => {
+      const http = await start({}, { defaultHeaders: { 'API-Key': 'pg-api-key-SECRET' } });
+      simulator.injectResourceFault({
+        kind: 'status',
+        status: 400,
+        body: '{"error":"bad request","echo":"API-Key pg-api-key-SECRET"}',
+        headers: { 'Content-Type': 'application/json' },
+      });
+
+      const error = await rejectionOf(firstValueFrom(http.get(BALANCE)));
+
+      expect(error).toBeInstanceOf(EnkashHttpError);
+      expect(JSON.stringify((error as EnkashHttpError).response)).not.toContain(
+        'pg-api-key-SECRET',
+      );
     });
 
     it('never sends them to another host', async () => {
@@ -388,11 +529,14 @@ describe("EnKash's conventions through EnkashHttpService", () => {
 });
 
 describe("EnKash's payload encryption on the wire", () => {
-  it('puts on the wire {"request": <base64>} that openssl decrypts to the body\'s JSON', async () => {
-    // The wire bytes checked with an independent tool: openssl, with the key from sha256 of the client secret.
+  /**
+   * The body EnKash receives for a POST of `body`, decrypted by an independent tool: openssl, with the key from
+   * sha256 of the client secret. Fails unless the wire body is exactly `{"request": <base64>}`.
+   */
+  async function decryptedByOpenssl(body: unknown): Promise<string> {
     let wire = '';
-    const enkash = await startHandMadeEnkash((_req, res, body) => {
-      wire = body;
+    const enkash = await startHandMadeEnkash((_req, res, received) => {
+      wire = received;
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"response_code":0}');
     });
     try {
@@ -402,27 +546,33 @@ describe("EnKash's payload encryption on the wire", () => {
         acquireOnStartup: false,
       });
       try {
-        await app.get(EnkashHttpService).axiosRef.post(PAYOUT, transfer);
+        await app
+          .get(EnkashHttpService)
+          .axiosRef.post(PAYOUT, body, { headers: { 'Content-Type': 'application/json' } });
       } finally {
         await app.close();
       }
-
       const sent = JSON.parse(wire) as { request: string };
       expect(Object.keys(sent)).toEqual(['request']);
       const key = createHash('sha256')
         .update(enkash.options.clientSecret)
         .digest('hex')
         .slice(0, 32);
-      const plain = execFileSync(
-        'openssl',
-        ['enc', '-d', '-aes-128-ecb', '-K', key, '-base64', '-A'],
-        {
-          input: sent.request,
-        },
-      ).toString('utf8');
-      expect(plain).toBe(JSON.stringify(transfer));
+      return execFileSync('openssl', ['enc', '-d', '-aes-128-ecb', '-K', key, '-base64', '-A'], {
+        input: sent.request,
+      }).toString('utf8');
     } finally {
       await enkash.close();
     }
+  }
+
+  it('puts on the wire {"request": <base64>} that openssl decrypts to the body\'s JSON', async () => {
+    expect(await decryptedByOpenssl(transfer)).toBe(JSON.stringify(transfer));
+  });
+
+  it('encrypts JSON text as it is, so that no digit of a large number is lost', async () => {
+    const text = '{"transactionId":12345678901234567890123,"amount":100.10}';
+
+    expect(await decryptedByOpenssl(text)).toBe(text);
   });
 });

@@ -65,12 +65,19 @@ function keyFor(clientSecret: string): KeyObject {
  *   `clientSecret` is not a non-empty string.
  */
 export function encryptEnkashPayload(payload: unknown, clientSecret: string): string {
-  const key = keyFor(clientSecret);
   const json: unknown = JSON.stringify(payload);
   if (typeof json !== 'string') {
     throw new TypeError(`An EnKash payload must have a JSON form; got ${typeof payload}`);
   }
-  const cipher = createCipheriv(ALGORITHM, key, null);
+  return encryptEnkashJson(json, clientSecret);
+}
+
+/**
+ * @internal Encrypts JSON text as it is, for a body axios has already serialized: parsing and serializing it again
+ * could change it (a number beyond 2^53 would lose digits).
+ */
+export function encryptEnkashJson(json: string, clientSecret: string): string {
+  const cipher = createCipheriv(ALGORITHM, keyFor(clientSecret), null);
   return Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]).toString('base64');
 }
 

@@ -32,8 +32,8 @@ export interface EnkashApiErrorDetails {
 /**
  * EnKash answered, and the answer says the request failed: a `response_code` other than 0 in its envelope, an
  * envelope missing where the call asked to unwrap one, or an encrypted answer that cannot be decrypted. Raised by
- * `EnkashHttpService` for calls that unwrap envelopes or encrypt payloads. It never holds a token, a secret, the
- * request body or a ciphertext.
+ * `EnkashHttpService` for calls that unwrap envelopes or encrypt payloads. It never holds a token, a secret or a
+ * ciphertext, and its message never holds the request body or EnKash's payload.
  */
 export class EnkashApiError extends Error {
   /** Why the error was raised. */
@@ -48,7 +48,10 @@ export class EnkashApiError extends Error {
   readonly method: string;
   /** Path of the call, without query string. */
   readonly path: string;
-  /** The envelope's `payload` on a failure, when it carried one. */
+  /**
+   * The envelope's `payload` on a failure, when it carried one, with known secrets masked. It may hold personal data
+   * EnKash echoes (names, account numbers): it is left out of `JSON.stringify` and `util.inspect`, as loggers use them.
+   */
   declare readonly payload?: unknown;
 
   constructor(message: string, details: EnkashApiErrorDetails) {
@@ -61,7 +64,13 @@ export class EnkashApiError extends Error {
     if (details.responseCode !== undefined) this.responseCode = details.responseCode;
     if (details.responseMessage !== undefined) this.responseMessage = details.responseMessage;
     if (details.status !== undefined) this.status = details.status;
-    if (details.payload !== undefined && details.payload !== null) this.payload = details.payload;
+    if (details.payload !== undefined && details.payload !== null) {
+      Object.defineProperty(this, 'payload', {
+        value: details.payload,
+        enumerable: false,
+        configurable: true,
+      });
+    }
     Object.setPrototypeOf(this, new.target.prototype);
   }
 }

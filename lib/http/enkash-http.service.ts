@@ -14,6 +14,9 @@ import { EnkashTransport } from './enkash-transport.js';
 import { EnkashOrigin } from './request-target.js';
 import { SecretRedactor } from './secret-redactor.js';
 
+/** Default header values at least this long are masked in errors, as secrets are. */
+const MASKED_HEADER_MIN_LENGTH = 8;
+
 /**
  * `@nestjs/axios`'s `HttpService` for calls to EnKash: `get`, `post`, `put`, `patch`, `delete`, `head`, `request`
  * (Observables) and `axiosRef` (promises) all send `Authorization: Bearer <token>` to EnKash's origin, and never to
@@ -55,15 +58,32 @@ export class EnkashHttpService
     const basic = Buffer.from(`${options.clientId}:${options.clientSecret}`, 'utf8').toString(
       'base64',
     );
-    const enkashOrigin = new EnkashOrigin(options.baseUrl);
-    this.transport = new EnkashTransport({ auth, enkashOrigin });
+    const payloads = new EnkashPayloads(options);
+    const defaultHeaders = Object.entries(options.defaultHeaders);
+    this.transport = new EnkashTransport({
+      auth,
+      enkashOrigin: new EnkashOrigin(options.baseUrl),
+      prepareEnkashCall: (config) => {
+        for (const [name, value] of defaultHeaders) {
+          if (!config.headers.has(name)) config.headers.set(name, value);
+        }
+        if (payloads.appliesTo(config)) payloads.encryptRequest(config);
+      },
+    });
     installEnkashInterceptors(this.axiosRef, {
       auth,
       transport: this.transport,
-      redactor: new SecretRedactor([options.clientSecret, options.password, basic]),
-      enkashOrigin,
-      defaultHeaders: options.defaultHeaders,
-      payloads: new EnkashPayloads(options),
+      // A default header may carry a key (an API key, say): masked like the secrets, unless too short to tell apart
+      // from ordinary text (a partner id such as P123 would mask every P123 in EnKash's answers).
+      redactor: new SecretRedactor([
+        options.clientSecret,
+        options.password,
+        basic,
+        ...Object.values(options.defaultHeaders).filter(
+          (value) => value.length >= MASKED_HEADER_MIN_LENGTH,
+        ),
+      ]),
+      payloads,
     });
   }
 

@@ -4,7 +4,6 @@ import type { EnkashAuthService } from '../enkash-auth.service.js';
 import { toEnkashHttpError } from './enkash-http-error.factory.js';
 import type { EnkashPayloads } from './enkash-payloads.js';
 import type { EnkashTransport } from './enkash-transport.js';
-import type { EnkashOrigin } from './request-target.js';
 import type { SecretRedactor } from './secret-redactor.js';
 
 /** What the interceptors need from their surroundings. */
@@ -14,11 +13,7 @@ export interface EnkashInterceptorDependencies {
   transport: EnkashTransport;
   /** Masks the configured secrets; the call's tokens are added per error. */
   redactor: SecretRedactor;
-  /** Which calls go to EnKash: only they get the default headers and the payload conventions. */
-  enkashOrigin: EnkashOrigin;
-  /** The registration's `defaultHeaders`. */
-  defaultHeaders: Readonly<Record<string, string>>;
-  /** Encryption and envelopes. */
+  /** Decryption and envelopes of EnKash's answers (the transport encrypts the calls). */
   payloads: EnkashPayloads;
 }
 
@@ -36,19 +31,11 @@ export function installEnkashInterceptors(
   instance: AxiosInstance,
   deps: EnkashInterceptorDependencies,
 ): void {
-  const { auth, transport, redactor, enkashOrigin, payloads } = deps;
-  const defaultHeaders = Object.entries(deps.defaultHeaders);
+  const { auth, transport, redactor, payloads } = deps;
 
   const routeThroughTransport = (
     config: InternalAxiosRequestConfig,
   ): InternalAxiosRequestConfig => {
-    // Running after the application's interceptors, this sees the URL the call will go to.
-    if ((defaultHeaders.length > 0 || payloads.appliesTo(config)) && enkashOrigin.matches(config)) {
-      for (const [name, value] of defaultHeaders) {
-        if (!config.headers.has(name)) config.headers.set(name, value);
-      }
-      payloads.encryptRequest(config);
-    }
     config.adapter = transport.adapterFor(config);
     return config;
   };

@@ -1,5 +1,5 @@
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { decryptEnkashPayload, encryptEnkashPayload } from '../crypto/enkash-payload-cipher.js';
+import { decryptEnkashPayload, encryptEnkashJson } from '../crypto/enkash-payload-cipher.js';
 import {
   envelopeMissing,
   envelopeRefused,
@@ -51,30 +51,51 @@ function succeeded(envelope: Envelope): boolean {
   return envelope.responseCode === 0 || envelope.responseCode === '0';
 }
 
-/** EnKash's encrypted wrapper, `{ "request": "<ciphertext>" }`, and nothing else. */
+/**
+ * The ciphertext of EnKash's encrypted wrapper, `{ "request": "<ciphertext>" }`. Fields beside it (an id EnKash may
+ * add) are not a reason to leave it encrypted; an envelope is never a wrapper.
+ */
 function ciphertextOf(data: unknown): string | undefined {
   if (!isPlainObject(data) || typeof data.request !== 'string') return undefined;
-  return Object.keys(data).length === 1 ? data.request : undefined;
+  return readEnvelope(data) === undefined ? data.request : undefined;
 }
 
-/** A body that has a JSON form to encrypt; streams, buffers and forms do not. */
-function jsonBodyOf(data: unknown): { value: unknown } | undefined {
+/**
+ * The JSON text of a body as axios is about to send it: axios has serialized an object to JSON text already, and
+ * that text is encrypted as it is. Streams, buffers, forms (multipart or urlencoded) have none.
+ */
+function jsonTextOf(data: unknown): string | undefined {
   if (typeof data === 'string') {
     try {
-      return { value: JSON.parse(data) as unknown };
+      JSON.parse(data);
+      return data;
     } catch {
       return undefined;
     }
   }
-  if (
-    isPlainObject(data) ||
-    Array.isArray(data) ||
-    typeof data === 'number' ||
-    typeof data === 'boolean'
-  ) {
-    return { value: data };
-  }
+  // A transformRequest of the application's own may leave data as it was given.
+  if (isPlainObject(data) || Array.isArray(data)) return JSON.stringify(data);
   return undefined;
+}
+
+/** Answers that carry no body to decrypt or unwrap, whatever the call asked for. */
+const BODILESS_STATUSES = new Set([204, 205, 304]);
+
+/**
+ * Whether an answer is JSON EnKash may have wrapped: not a stream, text or bytes the call asked for, not a 401 (about
+ * the token, whatever its body), not an answer without a body.
+ */
+function isJsonAnswer(response: AxiosResponse): boolean {
+  const { config, status, data } = response;
+  const responseType = config.responseType ?? 'json';
+  return (
+    responseType === 'json' &&
+    status !== 401 &&
+    !BODILESS_STATUSES.has(status) &&
+    config.method?.toLowerCase() !== 'head' &&
+    data !== undefined &&
+    data !== ''
+  );
 }
 
 /**
@@ -92,17 +113,23 @@ export class EnkashPayloads {
     );
   }
 
-  /** Replaces the body of `config` with its encrypted wrapper, when the call encrypts and has a body. */
+  /**
+   * Replaces the body of a call about to be sent to EnKash with its encrypted wrapper, when the call encrypts and has
+   * a body. Done at dispatch, on the URL the call really goes to, once per call: a call sent again after a 401 keeps
+   * its wrapper.
+   *
+   * @throws EnkashApiError `unencryptable_request` when the body is not JSON; nothing is sent then.
+   */
   encryptRequest(config: InternalAxiosRequestConfig): void {
     if (!this.encrypts(config) || config.data === undefined || config.data === null) return;
-    const body = jsonBodyOf(config.data);
-    if (body === undefined) {
+    const json = jsonTextOf(config.data);
+    if (json === undefined) {
       throw new EnkashApiError(
         requestNotEncryptable(),
         this.details(config, 'unencryptable_request'),
       );
     }
-    config.data = { request: encryptEnkashPayload(body.value, this.settings.clientSecret) };
+    config.data = JSON.stringify({ request: encryptEnkashJson(json, this.settings.clientSecret) });
     config.headers.setContentType('application/json');
   }
 
@@ -113,7 +140,7 @@ export class EnkashPayloads {
    */
   readAnswer(response: AxiosResponse, redactor: SecretRedactor): void {
     const { config } = response;
-    if (config.responseType === 'stream') return;
+    if (!isJsonAnswer(response)) return;
     if (this.encrypts(config)) response.data = this.decrypted(response);
     if (!this.unwraps(config)) return;
     const envelope = readEnvelope(response.data);
@@ -133,7 +160,8 @@ export class EnkashPayloads {
    */
   readErrorAnswer(response: AxiosResponse, redactor: SecretRedactor): EnkashApiError | undefined {
     const { config } = response;
-    if (config.responseType === 'stream') return undefined;
+    // A 401 is about the token, whatever the body says: it stays an EnkashHttpError.
+    if (!isJsonAnswer(response)) return undefined;
     if (this.encrypts(config)) {
       try {
         response.data = this.decrypted(response);
@@ -142,8 +170,7 @@ export class EnkashPayloads {
         return error;
       }
     }
-    // A 401 is about the token, whatever the body says: it stays an EnkashHttpError.
-    if (!this.unwraps(config) || response.status === 401) return undefined;
+    if (!this.unwraps(config)) return undefined;
     const envelope = readEnvelope(response.data);
     return envelope === undefined || succeeded(envelope)
       ? undefined

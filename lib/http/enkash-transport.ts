@@ -11,6 +11,11 @@ export interface EnkashTransportDependencies {
   auth: Pick<EnkashAuthService, 'getAccessToken' | 'getCachedAccessToken' | 'invalidate'>;
   /** Which requests go to EnKash and get the token. */
   enkashOrigin: EnkashOrigin;
+  /**
+   * Readies a call to EnKash (default headers, encryption) once, before its first attempt: decided here, on the URL
+   * the call really goes to, like the token. May throw to stop the call before anything is sent.
+   */
+  prepareEnkashCall?: (config: InternalAxiosRequestConfig) => void;
 }
 
 /** What the transport remembers of a call for the error that may leave the service. */
@@ -39,7 +44,8 @@ function answeredFrom(response: AxiosResponse | undefined): string | undefined {
 /**
  * Sends calls through `EnkashHttpService`'s axios instance, wrapping whatever adapter the call would use. It works at
  * dispatch time, after every request interceptor and on the final URL, so that:
- * - `Authorization: Bearer <token>` goes to EnKash's origin only, and is dropped on a redirect to another origin;
+ * - `Authorization: Bearer <token>` goes to EnKash's origin only, and is dropped on a redirect to another origin; so do
+ *   the registration's default headers and the payload encryption;
  * - a 401 from EnKash is answered by sending the same call once more with the current token, below the interceptors:
  *   the application's own request and response interceptors run once per call, as with any axios call;
  * - every call can be aborted at shutdown, and a call waiting for a token honours its signal and timeout.
@@ -125,6 +131,7 @@ export class EnkashTransport {
     inner: AxiosAdapter,
   ): Promise<AxiosResponse> {
     if (!this.deps.enkashOrigin.matches(config)) return this.sendOnce(config, inner);
+    this.deps.prepareEnkashCall?.(config);
     const record: CallRecord = {
       tokens: [],
       retriedAfterUnauthorized: false,

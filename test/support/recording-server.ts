@@ -6,6 +6,8 @@ export interface RecordedRequest {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  /** The body as text, once it has been read to the end. */
+  body: string;
 }
 
 /** A plain HTTP server on 127.0.0.1 that records what it receives: a host that is not EnKash. */
@@ -23,9 +25,19 @@ export async function startRecordingServer(
 ): Promise<RecordingServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    req.resume();
-    req.on('end', () => answer(req, res));
+    const recorded = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: '',
+    };
+    requests.push(recorded);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      recorded.body = Buffer.concat(chunks).toString('utf8');
+      answer(req, res);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
