@@ -98,20 +98,27 @@ function answerForCall(error: EnkashHttpError): Answer {
   return gateway(HttpStatus.BAD_GATEWAY, `EnKash failed (HTTP ${status})`);
 }
 
+/** EnKash's codes that say the client's own request was wrong (a duplicate id, a failed validation). */
+const CLIENT_REFUSALS = new Set([409, 412]);
+
 /**
- * EnKash answered, and its envelope refused the request (or could not be read). A refusal is the client's to see, with
- * EnKash's code and words: its codes in the 4xx range become that status, the others (1, 36, 37, 38...) a 422.
+ * EnKash answered, and its envelope refused the request (or could not be read). A refusal the client caused is passed
+ * on with EnKash's code and words; any other (an API not enabled, an invalid client id, an encryption EnKash could not
+ * read) is this service's configuration to fix: a 502.
  */
 function answerForApi(error: EnkashApiError): Answer {
   if (error.code === 'response_code') {
     const code = Number(error.responseCode);
-    const status = Number.isInteger(code) && code >= 400 && code < 500 ? code : 422;
+    const words = error.responseMessage ?? `EnKash's response_code ${String(error.responseCode)}`;
+    if (!CLIENT_REFUSALS.has(code)) {
+      return gateway(HttpStatus.BAD_GATEWAY, `EnKash refused the call: ${words}`, 'response_code');
+    }
     return {
-      status,
+      status: code,
       body: {
-        statusCode: status,
+        statusCode: code,
         error: 'EnKash rejected the request',
-        message: error.responseMessage ?? `EnKash's response_code ${String(error.responseCode)}`,
+        message: words,
         responseCode: error.responseCode,
       },
     };

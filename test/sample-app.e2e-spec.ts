@@ -428,5 +428,22 @@ describe('the sample app against the EnKash simulator', () => {
         responseCode: 409,
       });
     });
+
+    it("answers 502 when EnKash's refusal is this service's to fix, not the client's", async () => {
+      await startApp();
+      simulator.injectResourceFault(
+        { kind: 'envelope', responseCode: 403, responseMessage: 'APIs not enabled' },
+        { path: '/api/v0/payout-transaction' },
+      );
+
+      const response = await post('/payouts/encrypted-transfers', transfer);
+
+      expect(response.status).toBe(502);
+      expect(response.body).toMatchObject({
+        statusCode: 502,
+        message: 'EnKash refused the call: APIs not enabled',
+        code: 'response_code',
+      });
+    });
   });
 });
