@@ -25,7 +25,10 @@ const definition = new ConfigurableModuleBuilder<EnkashAuthOptions>({ moduleName
 /** The generated base class that gives {@link EnkashAuthModule} its `forRoot` and `forRootAsync`. */
 export const ConfigurableEnkashAuthModule = definition.ConfigurableModuleClass;
 
-/** Injection token of the {@link EnkashAuthOptions} the module was registered with (before validation). */
+/**
+ * Injection token of the {@link EnkashAuthOptions} the module was registered with (before validation). Each
+ * registration provides it inside its own module: with several registrations, `app.get()` of it may return any one.
+ */
 export const ENKASH_AUTH_MODULE_OPTIONS = definition.MODULE_OPTIONS_TOKEN;
 
 /** What `EnkashAuthModule.forRoot()` takes: the EnKash options and the module extras. */
