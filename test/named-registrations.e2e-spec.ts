@@ -75,6 +75,12 @@ class PayoutsController {
   cardsToken(@EnkashToken() token: string): { token: string } {
     return { token };
   }
+
+  @UseEnkashAccount('crads')
+  @Get('misspelt')
+  misspelt(): string {
+    return 'never';
+  }
 }
 
 @UseEnkashAccount('cards')
@@ -246,6 +252,8 @@ describe('two EnKash registrations in one application', () => {
     expect(cardsAnswer.body).toEqual({ token: cards.currentAccessToken });
     // The route's decorator wins over its controller's.
     expect(overridden.body).toEqual({ token: payouts.currentAccessToken });
+    // A name no registration has: a programming error, never a handler run without a token.
+    await request(http.getHttpServer()).get('/payouts/misspelt').expect(500);
     expect(payouts.tokenRequests).toHaveLength(1);
     expect(cards.tokenRequests).toHaveLength(1);
   });
