@@ -27,6 +27,11 @@ const MASKED_HEADER_MIN_LENGTH = 8;
  * It runs on an axios instance of its own (`baseURL` = `baseUrl`): the application's `HttpService` and the global
  * `axios` never see the token.
  *
+ * EnKash's conventions, on calls to EnKash only: the registration's `defaultHeaders`; with `encryptPayloads` (or a
+ * call's `enkash.encryptPayload`) the body encrypted into `{ "request": ... }` and such answers decrypted; with
+ * `unwrapEnvelopes` (or `enkash.unwrapEnvelope`) the answer's `data` is the envelope's `payload`, and a refusal an
+ * `EnkashApiError`.
+ *
  * @example
  * const { data } = await firstValueFrom(this.enkash.get('/api/v0/payout-account/balance'));
  */

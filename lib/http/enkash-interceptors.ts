@@ -21,7 +21,8 @@ export interface EnkashInterceptorDependencies {
  * Installs on `instance` (an axios instance the library owns, never the global one):
  * - a synchronous request interceptor that routes the call through the {@link EnkashTransport}, which sets
  *   `Authorization: Bearer <token>` at dispatch time, on EnKash's origin only, and replays the call once after a 401;
- * - a response interceptor that keeps the token out of logged responses and turns every failure into an
+ * - a response interceptor that decrypts and unwraps EnKash's answers when the call asks for it (an `EnkashApiError`
+ *   when the envelope refuses), keeps the token out of logged responses and turns every other failure into an
  *   `EnkashHttpError`.
  *
  * Registered first, the request interceptor runs after the application's own (axios runs request interceptors in
