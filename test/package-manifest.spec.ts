@@ -4,12 +4,19 @@ import { isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 
+/** One build's files of an entry point: its types and its code. */
+interface BuildFiles {
+  types: string;
+  default: string;
+}
+
 interface PackageManifest {
   type?: string;
   main?: string;
   types?: string;
+  typesVersions?: Record<string, Record<string, string[]>>;
   files?: string[];
-  exports?: Record<string, string | Record<string, string>>;
+  exports?: Record<string, string | { import?: BuildFiles; require?: BuildFiles }>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
@@ -68,29 +75,44 @@ function filesReachableFrom(entry: string): Set<string> {
   return reached;
 }
 
+/** What `exports[subpath]` must be: the ES module build for `import`, the CommonJS build for `require`. */
+function dualEntry(folder: string): Record<'import' | 'require', BuildFiles> {
+  const files = (build: string): BuildFiles => ({
+    types: `./dist/${build}/${folder}index.d.ts`,
+    default: `./dist/${build}/${folder}index.js`,
+  });
+  return { import: files('esm'), require: files('cjs') };
+}
+
 describe('package.json', () => {
   it('is an ES module package', () => {
     expect(manifest.type).toBe('module');
   });
 
-  it('exposes the built entry point with its type declarations', () => {
-    const root = manifest.exports?.['.'];
-    expect(root).toEqual(
-      expect.objectContaining({ types: expect.any(String), default: expect.any(String) }),
-    );
-    expect(manifest.main).toEqual(expect.any(String));
-    expect(manifest.types).toEqual(expect.any(String));
+  it('sends import to the ES module build and require to the CommonJS build, each with its types', () => {
+    expect(manifest.exports?.['.']).toEqual(dualEntry(''));
+  });
+
+  it('points main and types at the CommonJS build, for tools that ignore exports', () => {
+    expect(manifest.main).toBe('./dist/cjs/index.js');
+    expect(manifest.types).toBe('./dist/cjs/index.d.ts');
   });
 
   it.each([
     ['./testing', 'testing'],
     ['./health', 'health'],
   ])('exposes the %s entry point, built from lib/%s/index.ts', (subpath, folder) => {
-    expect(manifest.exports?.[subpath]).toEqual({
-      types: `./dist/${folder}/index.d.ts`,
-      default: `./dist/${folder}/index.js`,
-    });
+    expect(manifest.exports?.[subpath]).toEqual(dualEntry(`${folder}/`));
     expect(sourceFiles(join(libDir, folder))).toContain(join(libDir, folder, 'index.ts'));
+  });
+
+  it('maps the subpaths for moduleResolution node, which reads typesVersions instead of exports', () => {
+    expect(manifest.typesVersions).toEqual({
+      '*': {
+        testing: ['./dist/cjs/testing/index.d.ts'],
+        health: ['./dist/cjs/health/index.d.ts'],
+      },
+    });
   });
 
   it('publishes only the dist folder', () => {
