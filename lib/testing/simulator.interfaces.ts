@@ -8,7 +8,10 @@ export interface EnkashSimulatorOptions {
   clientSecret?: string;
   /** The one user account's username. Default `'sim-user@example.com'`. */
   username?: string;
-  /** The one user account's password. Default `'sim-p@ss w0rd&=+'` (needs URL-encoding on purpose). */
+  /**
+   * The one user account's password. Default `'sim-p@ss+w0rd=50%'`: it needs form-URL-encoding on purpose (`@`, `+`,
+   * `=`, `%`), yet no quoting in a `.env` file or a shell (no space, `&`, `#`, quote or `$`).
+   */
   password?: string;
   /** Path of the token endpoint. Default `'/oauth/token'`. */
   tokenPath?: string;
