@@ -52,6 +52,8 @@ describe('EnkashAuthService against the EnKash simulator', () => {
 
   describe('the wire format', () => {
     it("sends EnKash's password grant: Basic client auth and the form fields it documents", async () => {
+      // A password that form-encoding must not get wrong: a space, `&`, `=`, `+` and `@`.
+      simulator.setCredentials({ password: 'sim-p@ss w0rd&=+' });
       const auth = await boot();
       const token = await auth.getAccessToken();
 

@@ -10,6 +10,7 @@ import {
   resolveSimulatorOptions,
   type ResolvedSimulatorOptions,
 } from './simulator-options.js';
+import { simulatorEnvironment } from './simulator-environment.js';
 import { answerResourceRequest, envelopeStyle, sendInvalidToken } from './simulator-resource.js';
 import {
   AccountLock,
@@ -110,6 +111,10 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
 
   get currentAccessToken(): string | undefined {
     return this.tokens.currentAccess(Date.now())?.value;
+  }
+
+  environment(name?: string): Readonly<Record<string, string>> {
+    return simulatorEnvironment(this.url, this.options, name);
   }
 
   listen(port: number): Promise<void> {

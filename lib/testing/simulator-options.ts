@@ -8,7 +8,7 @@ export const SIMULATOR_DEFAULTS: Readonly<ResolvedSimulatorOptions> = Object.fre
   clientId: 'sim-client-id',
   clientSecret: 'sim-client-secret',
   username: 'sim-user@example.com',
-  password: 'sim-p@ss w0rd&=+',
+  password: 'sim-p@ss+w0rd=50%',
   tokenPath: '/oauth/token',
   tokenLifetimeSeconds: 86399,
   refreshTokenLifetimeSeconds: 30 * 24 * 60 * 60,

@@ -8,7 +8,10 @@ export interface EnkashSimulatorOptions {
   clientSecret?: string;
   /** The one user account's username. Default `'sim-user@example.com'`. */
   username?: string;
-  /** The one user account's password. Default `'sim-p@ss w0rd&=+'` (needs URL-encoding on purpose). */
+  /**
+   * The one user account's password. Default `'sim-p@ss+w0rd=50%'`: it needs form-URL-encoding on purpose (`@`, `+`,
+   * `=`, `%`), yet no quoting in a `.env` file or a shell (no space, `&`, `#`, quote or `$`).
+   */
   password?: string;
   /** Path of the token endpoint. Default `'/oauth/token'`. */
   tokenPath?: string;
@@ -193,6 +196,19 @@ export interface EnkashSimulator {
   readonly issuedTokens: readonly string[];
   /** The access token the server holds as valid now, if any. */
   readonly currentAccessToken: string | undefined;
+  /**
+   * The environment variables that point a registration of the library at this simulator, with its current
+   * credentials: `ENKASH_BASE_URL`, `ENKASH_CLIENT_ID`, `ENKASH_CLIENT_SECRET`, `ENKASH_USERNAME`, `ENKASH_PASSWORD`,
+   * and `ENKASH_TOKEN_PATH` only when the simulator's `tokenPath` is not the library's default `/oauth/token`. With
+   * `name` (e.g. `'cards'`), the variables of that registration: `ENKASH_CARDS_BASE_URL`, ...; `'default'` or no name
+   * is the unnamed registration. A frozen object, a snapshot taken when called.
+   *
+   * @throws RangeError when `name` is not a registration name the library accepts (lower-case words joined by `-`).
+   * @example
+   * Object.assign(process.env, simulator.environment());
+   * const app = await Test.createTestingModule({ imports: [AppModule] }).compile();
+   */
+  environment(name?: string): Readonly<Record<string, string>>;
   /** Sets the access token lifetime (seconds, fractions allowed) of tokens issued from now on. */
   setTokenLifetime(seconds: number): void;
   /** Queues a fault for upcoming token requests; faults apply in the order they were injected. */
