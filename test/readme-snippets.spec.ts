@@ -32,9 +32,9 @@ function readmeSnippets(markdown: string): { complete: Snippet[]; excerpts: numb
   const complete: Snippet[] = [];
   const excerpts: number[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const fence = /^(`{3,})(\S*)/.exec(lines[i]);
+    const fence = /^\s*(`{3,})(\S*)/.exec(lines[i]); // indented too, as in a list item
     if (!fence) continue;
-    const end = lines.findIndex((text, j) => j > i && text.startsWith(fence[1]));
+    const end = lines.findIndex((text, j) => j > i && text.trimStart().startsWith(fence[1]));
     if (end < 0) throw new Error(`README.md:${i + 1}: a code block is never closed`);
     if (fence[2] === 'ts' || fence[2] === 'typescript') {
       // The marker is the last non-blank line before the fence (Prettier puts a blank line after a comment).
@@ -128,11 +128,16 @@ describe("the README's TypeScript blocks", () => {
       if (!file) return [];
       return [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
     });
-    expect(describeDiagnostics([...program.getOptionsDiagnostics(), ...diagnostics], byPath)).toEqual([]);
+    expect(
+      describeDiagnostics([...program.getOptionsDiagnostics(), ...diagnostics], byPath),
+    ).toEqual([]);
   });
 
   it("pass the repository's ESLint rules", async () => {
-    const eslint = new ESLint({ cwd: rootDir, overrideConfigFile: join(rootDir, 'eslint.config.js') });
+    const eslint = new ESLint({
+      cwd: rootDir,
+      overrideConfigFile: join(rootDir, 'eslint.config.js'),
+    });
     const problems: string[] = [];
     for (const snippet of complete) {
       // A path of the app's source (not under test/, whose rules are looser), which need not exist.
@@ -140,7 +145,9 @@ describe("the README's TypeScript blocks", () => {
       for (const result of await eslint.lintText(snippet.code, { filePath })) {
         for (const message of result.messages) {
           const line = snippet.line + message.line;
-          problems.push(`README.md:${line} (${snippet.file}): ${message.ruleId ?? ''} ${message.message}`);
+          problems.push(
+            `README.md:${line} (${snippet.file}): ${message.ruleId ?? ''} ${message.message}`,
+          );
         }
       }
     }
