@@ -1,0 +1,83 @@
+// A fixture app of the compatibility suite, copied from compat/fixtures/<name> into a folder of its own outside the
+// repository, where it installs, builds and tests as a user's app would.
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+/** How a command ended, and what it printed. */
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/** The last `lines` lines of a command's output, for a failure message or the suite's log. */
+export function tail(output: string, lines = 40): string {
+  return output.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export class FixtureApp {
+  readonly directory: string;
+  private readonly parent: string;
+
+  /**
+   * @param name the folder under compat/fixtures.
+   * @param nodeBin the bin folder of the Node.js the app runs on: first in the PATH of its commands.
+   */
+  constructor(
+    readonly name: string,
+    readonly nodeBin: string,
+  ) {
+    this.parent = mkdtempSync(join(tmpdir(), `enkash-compat-${name}-`));
+    this.directory = join(this.parent, name);
+    cpSync(join(FIXTURES, name), this.directory, { recursive: true });
+  }
+
+  /** The environment of the app's commands: this one's, with the chosen Node first and no npm settings of ours. */
+  environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) =>
+          !name.startsWith('npm_') && !name.startsWith('ENKASH_') && name !== 'NODE_OPTIONS',
+      ),
+    );
+    const path = `${this.nodeBin}${delimiter}${process.env.PATH}`;
+    return { ...inherited, PATH: path, CI: 'true', NO_COLOR: '1', ...extra };
+  }
+
+  /** Runs `command` in the app's folder and resolves with its output once it ends (killed after `timeoutMs`). */
+  run(command: string, args: string[], timeoutMs: number): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, {
+        cwd: this.directory,
+        env: this.environment(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const timer = setTimeout(() => {
+        output += `\n[killed after ${timeoutMs} ms]`;
+        process.kill(-child.pid!, 'SIGKILL');
+      }, timeoutMs);
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, output: `$ ${command} ${args.join(' ')}\n${output}` });
+      });
+    });
+  }
+
+  /** Removes the app's folder. */
+  remove(): void {
+    rmSync(this.parent, { recursive: true, force: true });
+  }
+}
