@@ -9,6 +9,7 @@ interface PackageManifest {
   main?: string;
   types?: string;
   files?: string[];
+  bin?: Record<string, string>;
   exports?: Record<string, string | Record<string, string>>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -91,6 +92,14 @@ describe('package.json', () => {
       default: `./dist/${folder}/index.js`,
     });
     expect(sourceFiles(join(libDir, folder))).toContain(join(libDir, folder, 'index.ts'));
+  });
+
+  it('installs the enkash-simulator command, built from lib/testing/simulator-cli.ts', () => {
+    const command = manifest.bin?.['enkash-simulator'];
+    expect(command).toMatch(/^\.\/dist\/.*testing\/simulator-cli\.js$/);
+    // npm links the built file as is: without the shebang, the shell would run it as a shell script.
+    const source = readFileSync(join(libDir, 'testing', 'simulator-cli.ts'), 'utf8');
+    expect(source.startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
   it('publishes only the dist folder', () => {
