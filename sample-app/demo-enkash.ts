@@ -36,15 +36,7 @@ export async function withDemoEnkashUnlessConfigured(
   if (process.env.ENKASH_BASE_URL?.trim()) return appModule;
 
   const simulator = await startEnkashSimulator();
-  const { clientId, clientSecret, username, password, tokenPath } = simulator.options;
-  Object.assign(process.env, {
-    ENKASH_BASE_URL: simulator.url,
-    ENKASH_CLIENT_ID: clientId,
-    ENKASH_CLIENT_SECRET: clientSecret,
-    ENKASH_USERNAME: username,
-    ENKASH_PASSWORD: password,
-    ENKASH_TOKEN_PATH: tokenPath,
-  });
+  Object.assign(process.env, simulator.environment());
   process.env.ENKASH_FUND_SOURCE_ID ||= DEMO_FUND_SOURCE_ID;
 
   const logger = new Logger('Demo');

@@ -16,6 +16,7 @@ interface PackageManifest {
   types?: string;
   typesVersions?: Record<string, Record<string, string[]>>;
   files?: string[];
+  bin?: Record<string, string>;
   exports?: Record<string, string | { import?: BuildFiles; require?: BuildFiles }>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -113,6 +114,14 @@ describe('package.json', () => {
         health: ['./dist/cjs/health/index.d.ts'],
       },
     });
+  });
+
+  it('installs the enkash-simulator command, built from lib/testing/simulator-cli.ts', () => {
+    const command = manifest.bin?.['enkash-simulator'];
+    expect(command).toBe('./dist/esm/testing/simulator-cli.js');
+    // npm links the built file as is: without the shebang, the shell would run it as a shell script.
+    const source = readFileSync(join(libDir, 'testing', 'simulator-cli.ts'), 'utf8');
+    expect(source.startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
   it('publishes only the dist folder', () => {

@@ -56,8 +56,8 @@ export class FixtureProcess {
   private running = true;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
-  constructor(script: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [script], {
+  constructor(script: string, env: NodeJS.ProcessEnv, args: readonly string[] = []) {
+    this.child = spawn(process.execPath, [script, ...args], {
       cwd: REPOSITORY_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -125,7 +125,8 @@ export class FixtureProcess {
 
 /**
  * Compiles every fixture of tsconfig.child.json into a directory of its own and returns it; the fixture
- * `test/fixtures/x.ts` is then `<directory>/test/fixtures/x.js`.
+ * `test/fixtures/x.ts` is then `<directory>/test/fixtures/x.js`, and the simulator command
+ * `lib/testing/simulator-cli.ts` is `<directory>/lib/testing/simulator-cli.js`.
  */
 export async function compileChildFixtures(suite: string): Promise<string> {
   const outputDirectory = join(CHILD_OUTPUT_ROOT, `${suite}-${process.pid}-${randomUUID()}`);
