@@ -11,6 +11,7 @@ export default {
   roots: ['<rootDir>/compat'],
   testMatch: ['**/*.compat-spec.ts'],
   globalSetup: '<rootDir>/compat/support/pack-tarball.js',
+  globalTeardown: '<rootDir>/compat/support/remove-tarball.js',
   // An npm install from the registry takes minutes on a cold cache; each step has a bound of its own too.
   testTimeout: 15 * 60 * 1000,
   maxWorkers: 2,

@@ -2,14 +2,13 @@
 // `npm install`, build with the app's own build command, run its own unit and e2e tests, then run the built app and
 // check which copy of the library it loaded.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEnkashSimulator, type EnkashSimulator } from '../../lib/testing/index.js';
+import { parseEnv } from 'node:util';
 import { freeLoopbackPort } from '../../test/support/ports.js';
-import { sleep, until } from '../../test/support/waiting.js';
+import { sleep, until, within } from '../../test/support/waiting.js';
 import { FixtureApp, tail, type CommandResult } from './fixture-app.js';
 
 const REPOSITORY = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -90,11 +89,11 @@ export function describeFixture(spec: FixtureSpec): void {
       const tarball = process.env.ENKASH_COMPAT_TARBALL;
       if (!tarball)
         throw new Error('ENKASH_COMPAT_TARBALL is not set: run through compat/jest.config.js');
-      expectSuccess(await app.run('npm', ['ci', '--no-audit', '--no-fund'], 10 * 60_000));
+      expectSuccess(await app.run('npm', ['ci', '--no-audit', '--no-fund'], 6 * 60_000));
       const install = await app.run(
         'npm',
         ['install', '--no-audit', '--no-fund', tarball, ...spec.peers],
-        10 * 60_000,
+        6 * 60_000,
       );
       expectSuccess(install);
       // npm only warns when it overrides a peer range it could not meet: any such line is a failure here.
@@ -122,46 +121,24 @@ export function describeFixture(spec: FixtureSpec): void {
     });
 
     step(
-      `runs built, with the ${spec.loads === 'cjs' ? 'CommonJS' : 'ES module'} copy only`,
+      `runs built against npx enkash-simulator, with the ${spec.loads === 'cjs' ? 'CommonJS' : 'ES module'} copy only`,
       async () => {
-        const simulator: EnkashSimulator = await startEnkashSimulator();
-        const port = await freeLoopbackPort();
-        const report = join(app.directory, 'copies.json');
-        const child = spawn(join(app.nodeBin, 'node'), ['--import', PROBE, 'dist/main.js'], {
-          cwd: app.directory,
-          env: app.environment({
-            ...simulator.environment(),
-            PORT: String(port),
-            ENKASH_COPIES_REPORT: report,
-          }),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let output = '';
-        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+        // As the README tells a developer to run an app locally: the simulator command, and its lines as the .env.
+        const simulator = app.start('npx', ['enkash-simulator', '--port', '0']);
+        let report: LoadedFiles;
         try {
-          const health = await fetchUntilUp(`http://127.0.0.1:${port}/health`, 30_000);
-          expect({ status: health.status, output: tail(output, 10) }).toMatchObject({
-            status: 200,
-          });
-          const balance = await fetch(`http://127.0.0.1:${port}/payouts/balance`);
-          expect(balance.status).toBe(200);
-          expect(simulator.resourceCalls.at(-1)?.authorization).toBe(
-            `Bearer ${simulator.currentAccessToken}`,
+          await until(
+            () => simulator.stdout.includes('ENKASH_PASSWORD='),
+            30_000,
+            'the .env lines',
           );
-          child.kill('SIGUSR2');
-          await until(() => existsSync(report), 5_000, 'the copies report');
+          report = await runBuiltApp(app, parseEnv(simulator.stdout));
         } finally {
-          child.kill('SIGTERM');
-          await exited;
-          await simulator.close();
+          simulator.signal('SIGINT');
+          await within(simulator.exited, 10_000, 'npx enkash-simulator still runs after Ctrl-C');
         }
-        const { required, imported } = JSON.parse(readFileSync(report, 'utf8')) as {
-          required: string[];
-          imported: string[];
-        };
-        const loaded = [...new Set([...required, ...imported])];
+        expect(simulator.output).toContain('enkash-simulator: stopped');
+        const loaded = [...new Set([...report.required, ...report.imported])];
         const copy = (file: string): string =>
           /\/nestjs-enkash-auth\/dist\/(\w+)\//.exec(file)?.[1] ?? file;
         expect(loaded.length).toBeGreaterThan(10);
@@ -169,6 +146,45 @@ export function describeFixture(spec: FixtureSpec): void {
       },
     );
   });
+}
+
+/** The files of nestjs-enkash-auth a process loaded, as copies-probe.mjs reports them. */
+interface LoadedFiles {
+  required: string[];
+  imported: string[];
+}
+
+/**
+ * Runs the app's `dist/main.js` with `variables`, checks that it is healthy and that a call to EnKash through
+ * EnkashHttpService is answered, and returns the files of the library it loaded.
+ */
+async function runBuiltApp(app: FixtureApp, variables: NodeJS.Dict<string>): Promise<LoadedFiles> {
+  const port = await freeLoopbackPort();
+  const reportFile = join(app.directory, 'copies.json');
+  const server = app.start(join(app.nodeBin, 'node'), ['--import', PROBE, 'dist/main.js'], {
+    ...(variables as Record<string, string>),
+    PORT: String(port),
+    ENKASH_COPIES_REPORT: reportFile,
+  });
+  try {
+    const health = await fetchUntilUp(`http://127.0.0.1:${port}/health`, 30_000);
+    expect({ status: health.status, output: tail(server.output, 10) }).toMatchObject({
+      status: 200,
+    });
+    // The simulator echoes a call it accepted (a valid bearer token) in its envelope; without one the app answers 500.
+    const balance = await fetch(`http://127.0.0.1:${port}/payouts/balance`);
+    expect(balance.status).toBe(200);
+    expect(await balance.json()).toMatchObject({
+      response_code: 0,
+      payload: { method: 'GET', path: '/api/v0/payout-account/balance' },
+    });
+    server.signal('SIGUSR2');
+    await until(() => existsSync(reportFile), 5_000, 'the copies report');
+  } finally {
+    server.signal('SIGTERM');
+    await within(server.exited, 10_000, 'the app still runs after SIGTERM');
+  }
+  return JSON.parse(readFileSync(reportFile, 'utf8')) as LoadedFiles;
 }
 
 /** `@nestjs/axios@4` → `@nestjs/axios`. */

@@ -20,6 +20,21 @@ export function tail(output: string, lines = 40): string {
   return output.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/** A command left running by {@link FixtureApp.start}. */
+export interface RunningCommand {
+  /** What it has printed on stdout so far. */
+  stdout: string;
+  /** What it has printed on stdout and stderr so far. */
+  output: string;
+  /** Its exit code, or the signal that ended it. */
+  exited: Promise<number | NodeJS.Signals | null>;
+  /**
+   * Sends `signal` to its whole process group unless it has ended, as a terminal's Ctrl-C does: `npx` passes no
+   * signal on to the command it runs.
+   */
+  signal(signal: NodeJS.Signals): void;
+}
+
 export class FixtureApp {
   readonly directory: string;
   private readonly parent: string;
@@ -74,6 +89,33 @@ export class FixtureApp {
         resolve({ code, signal, output: `$ ${command} ${args.join(' ')}\n${output}` });
       });
     });
+  }
+
+  /**
+   * Starts `command` in the app's folder, with `extra` in its environment, in a process group of its own, and leaves
+   * it running.
+   */
+  start(command: string, args: string[], extra: Record<string, string> = {}): RunningCommand {
+    const child = spawn(command, args, {
+      cwd: this.directory,
+      env: this.environment(extra),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const running: RunningCommand = {
+      stdout: '',
+      output: '',
+      exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal))),
+      signal: (signal) => {
+        if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
+      },
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      running.stdout += chunk.toString();
+      running.output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (running.output += chunk.toString()));
+    return running;
   }
 
   /** Removes the app's folder. */
