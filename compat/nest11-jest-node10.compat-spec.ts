@@ -1,6 +1,6 @@
 import { describeFixture } from './support/describe-fixture.js';
 
-// The Nest 11 app of the CLI with the settings of many older apps: TypeScript 5.7, module commonjs and
+// The nest11-jest app (its src/ and test/) with the settings of many older apps: TypeScript 5.7, module commonjs and
 // moduleResolution node (which reads typesVersions, not exports). @nestjs/schedule 5, on Node 22.
 describeFixture({
   name: 'nest11-jest-node10',
@@ -15,4 +15,5 @@ describeFixture({
   ],
   loads: 'cjs',
   e2eTests: 7,
+  sourcesFrom: 'nest11-jest',
 });

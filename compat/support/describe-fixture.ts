@@ -26,6 +26,8 @@ export interface FixtureSpec {
   loads: 'cjs' | 'esm';
   /** How many tests its own e2e suite has: a run that executes fewer has not proved anything. */
   e2eTests: number;
+  /** The fixture whose `src/` and `test/` it runs, when it differs from that one only in its settings. */
+  sourcesFrom?: string;
 }
 
 /** The bin folder of Node.js `major`, installed into the cache by scripts/node-line.sh when missing. */
@@ -81,7 +83,7 @@ export function describeFixture(spec: FixtureSpec): void {
     }
 
     beforeAll(() => {
-      app = new FixtureApp(spec.name, nodeLine(spec.nodeMajor));
+      app = new FixtureApp(spec.name, nodeLine(spec.nodeMajor), spec.sourcesFrom);
     });
     afterAll(() => app?.remove());
 

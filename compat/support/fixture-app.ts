@@ -42,13 +42,22 @@ export class FixtureApp {
   /**
    * @param name the folder under compat/fixtures.
    * @param nodeBin the bin folder of the Node.js the app runs on: first in the PATH of its commands.
+   * @param sourcesFrom another fixture whose `src/` and `test/` this one runs, when it differs only in its settings.
    */
   constructor(
     readonly name: string,
     readonly nodeBin: string,
+    sourcesFrom?: string,
   ) {
     this.parent = mkdtempSync(join(tmpdir(), `enkash-compat-${name}-`));
     this.directory = join(this.parent, name);
+    if (sourcesFrom !== undefined) {
+      for (const folder of ['src', 'test']) {
+        cpSync(join(FIXTURES, sourcesFrom, folder), join(this.directory, folder), {
+          recursive: true,
+        });
+      }
+    }
     cpSync(join(FIXTURES, name), this.directory, { recursive: true });
   }
 
