@@ -1,6 +1,6 @@
 import { HttpService } from '@nestjs/axios';
 import axios from 'axios';
-import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
+import type { AxiosRequestConfig, AxiosResponse } from 'axios';
 import type { Observable } from 'rxjs';
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
@@ -53,8 +53,9 @@ export class EnkashHttpService
     @Inject(ENKASH_RESOLVED_OPTIONS) options: ResolvedEnkashAuthOptions,
   ) {
     // The global axios only when a test overrides HttpService with a plain `new HttpService()`: the token must never
-    // be put on the object every other axios call in the process uses.
-    super(privateHttp.axiosRef === axios ? axios.create() : privateHttp.axiosRef);
+    // be put on the object every other axios call in the process uses. (Its create() is axios.create(), typed as
+    // HttpService types its instance.)
+    super(privateHttp.axiosRef === axios ? privateHttp.axiosRef.create() : privateHttp.axiosRef);
     const { defaults } = this.axiosRef;
     defaults.baseURL = options.baseUrl;
     defaults.timeout = options.requestTimeoutMs;
@@ -186,9 +187,10 @@ export class EnkashHttpService
 
   /**
    * The authenticated axios instance itself, for promise-style calls: they get the token and the 401 recovery like
-   * the Observable methods. Its `baseURL` is `baseUrl`.
+   * the Observable methods. Its `baseURL` is `baseUrl`. Typed as `HttpService` types it, so that it is the
+   * `AxiosInstance` of the application's own `@nestjs/axios`, whichever build of axios's types that one reads.
    */
-  override get axiosRef(): AxiosInstance {
+  override get axiosRef(): HttpService['axiosRef'] {
     return super.axiosRef;
   }
 

@@ -27,9 +27,13 @@ export interface EnkashInterceptorDependencies {
  *
  * Registered first, the request interceptor runs after the application's own (axios runs request interceptors in
  * reverse order of registration), and the response interceptor before the application's.
+ *
+ * Only `interceptors` is asked of the instance: the instance comes from `@nestjs/axios`, whose types may name axios's
+ * declarations of the other module format (the CommonJS build meets @nestjs/axios 12's ES module types), and its
+ * interceptors are alike in both, where the whole `AxiosInstance` is not.
  */
 export function installEnkashInterceptors(
-  instance: AxiosInstance,
+  instance: Pick<AxiosInstance, 'interceptors'>,
   deps: EnkashInterceptorDependencies,
 ): void {
   const { auth, transport, redactor, payloads } = deps;
