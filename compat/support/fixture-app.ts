@@ -1,7 +1,7 @@
 // A fixture app of the compatibility suite, copied from compat/fixtures/<name> into a folder of its own outside the
 // repository, where it installs, builds and tests as a user's app would.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,7 +95,9 @@ export class FixtureApp {
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
-        resolve({ code, signal, output: `$ ${command} ${args.join(' ')}\n${output}` });
+        const result = { code, signal, output: `$ ${command} ${args.join(' ')}\n${output}` };
+        this.log(result);
+        resolve(result);
       });
     });
   }
@@ -125,6 +127,14 @@ export class FixtureApp {
     });
     child.stderr.on('data', (chunk: Buffer) => (running.output += chunk.toString()));
     return running;
+  }
+
+  /** Appends a command's output to `$ENKASH_COMPAT_LOGS/<fixture>.log`, when that folder is given. */
+  private log({ code, signal, output }: CommandResult): void {
+    const folder = process.env.ENKASH_COMPAT_LOGS;
+    if (!folder) return;
+    mkdirSync(folder, { recursive: true });
+    appendFileSync(join(folder, `${this.name}.log`), `${output}\n[exit ${code ?? signal}]\n\n`);
   }
 
   /** Removes the app's folder. */
