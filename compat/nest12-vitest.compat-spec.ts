@@ -5,14 +5,8 @@ import { describeFixture } from './support/describe-fixture.js';
 describeFixture({
   name: 'nest12-vitest',
   nodeMajor: 26,
-  peers: [
-    '@nestjs/axios',
-    '@nestjs/config',
-    '@nestjs/schedule',
-    '@nestjs/terminus',
-    '@nestjs/event-emitter',
-    'axios',
-  ],
+  nestMajor: 12,
+  optionalPeers: ['@nestjs/terminus', '@nestjs/event-emitter'],
   loads: 'esm',
   e2eTests: 7,
 });

@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import type { ConfigType } from '@nestjs/config';
+import type { ConfigFactoryKeyHost, ConfigType } from '@nestjs/config';
 import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
 import { DEFAULT_ENKASH_REGISTRATION } from './enkash-auth.constants.js';
 import type {
@@ -92,13 +92,21 @@ export function readEnkashOptionsFromEnvironment(
 }
 
 /**
+ * What `registerAs` gives for the EnKash settings, named so that both builds declare it alike (inferred, it would be
+ * spelled out differently in each).
+ */
+type EnkashConfigFactory = (() => ResolvedEnkashAuthOptions) &
+  ConfigFactoryKeyHost<ResolvedEnkashAuthOptions>;
+
+/**
  * The EnKash settings read from the environment through `@nestjs/config`, validated when the module boots.
  *
  * @example
  * EnkashAuthModule.forRootAsync(enkashConfig.asProvider())
  */
-export const enkashConfig = registerAs('enkash', (): ResolvedEnkashAuthOptions =>
-  readEnkashOptionsFromEnvironment(),
+export const enkashConfig: EnkashConfigFactory = registerAs(
+  'enkash',
+  (): ResolvedEnkashAuthOptions => readEnkashOptionsFromEnvironment(),
 );
 
 /** The type of the settings {@link enkashConfig} provides, for `@Inject(enkashConfig.KEY)`. */

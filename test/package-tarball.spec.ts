@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ts from 'typescript';
 
 interface PackedFile {
   path: string;
@@ -50,6 +51,39 @@ describe('the tarball npm pack makes', () => {
   it('marks the CommonJS build as CommonJS, inside a package that is an ES module', () => {
     expect(files).toContain('dist/cjs/package.json');
     expect(files).not.toContain('dist/esm/package.json');
+    expect(JSON.parse(readFileSync(join(rootDir, 'dist/cjs/package.json'), 'utf8'))).toEqual({
+      type: 'commonjs',
+    });
+  });
+
+  it.each([
+    ['cjs', ts.ModuleKind.CommonJS],
+    ['esm', ts.ModuleKind.ESNext],
+  ])('has TypeScript read every %s declaration file as that module format', (build, format) => {
+    // With module nodenext (the Nest 11 CLI's), a CommonJS app that meets ES module types fails with TS1479.
+    const misread = files
+      .filter((file) => file.startsWith(`dist/${build}/`) && file.endsWith('.d.ts'))
+      .filter(
+        (file) =>
+          ts.getImpliedNodeFormatForFile(join(rootDir, file) as ts.Path, undefined, ts.sys, {
+            moduleResolution: ts.ModuleResolutionKind.NodeNext,
+          }) !== format,
+      );
+    expect(misread).toEqual([]);
+  });
+
+  it('ships the same declarations in both builds', () => {
+    const declarations = files.filter(
+      (file) => file.startsWith('dist/esm/') && file.endsWith('.d.ts'),
+    );
+    const different = declarations.filter((file) => {
+      const twin = file.replace('dist/esm/', 'dist/cjs/');
+      if (file.endsWith('simulator-cli.d.ts')) return files.includes(twin);
+      return (
+        readFileSync(join(rootDir, file), 'utf8') !== readFileSync(join(rootDir, twin), 'utf8')
+      );
+    });
+    expect(different).toEqual([]);
   });
 
   it('holds the README, the LICENSE and package.json', () => {

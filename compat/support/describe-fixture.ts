@@ -10,6 +10,7 @@ import { parseEnv } from 'node:util';
 import { freeLoopbackPort } from '../../test/support/ports.js';
 import { sleep, until, within } from '../../test/support/waiting.js';
 import { FixtureApp, tail, type CommandResult } from './fixture-app.js';
+import { readmeInstallLine } from './readme-install-line.js';
 
 const REPOSITORY = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROBE = join(REPOSITORY, 'compat', 'support', 'copies-probe.mjs');
@@ -20,8 +21,12 @@ export interface FixtureSpec {
   name: string;
   /** The Node.js major line it runs on. */
   nodeMajor: number;
-  /** What the README's install line for its Nest major installs besides the tarball. */
-  peers: string[];
+  /** The Nest major whose README install line it installs. */
+  nestMajor: 10 | 11 | 12;
+  /** Optional peers it installs too (terminus, event-emitter, ioredis). */
+  optionalPeers: string[];
+  /** Majors it installs instead of the README line's, to prove another admitted major: `['@nestjs/schedule@5']`. */
+  instead?: string[];
   /** The copy of the library it must load: the CommonJS build or the ES module one. */
   loads: 'cjs' | 'esm';
   /** How many tests its own e2e suite has: a run that executes fewer has not proved anything. */
@@ -94,14 +99,14 @@ export function describeFixture(spec: FixtureSpec): void {
       expectSuccess(await app.run('npm', ['ci', '--no-audit', '--no-fund'], 6 * 60_000));
       const install = await app.run(
         'npm',
-        ['install', '--no-audit', '--no-fund', tarball, ...spec.peers],
+        ['install', '--no-audit', '--no-fund', tarball, ...peersOf(spec)],
         6 * 60_000,
       );
       expectSuccess(install);
       // npm only warns when it overrides a peer range it could not meet: any such line is a failure here.
       expect(install.output).not.toMatch(/ERESOLVE|peer dep|Could not resolve dependency/i);
       expectSuccess(
-        await app.run('npm', ['ls', 'nestjs-enkash-auth', ...spec.peers.map(bare)], 60_000),
+        await app.run('npm', ['ls', 'nestjs-enkash-auth', ...peersOf(spec).map(bare)], 60_000),
       );
     });
 
@@ -187,6 +192,18 @@ async function runBuiltApp(app: FixtureApp, variables: NodeJS.Dict<string>): Pro
     await within(server.exited, 10_000, 'the app still runs after SIGTERM');
   }
   return JSON.parse(readFileSync(reportFile, 'utf8')) as LoadedFiles;
+}
+
+/** The README's install line for the fixture's Nest major, with its `instead` majors, and its optional peers. */
+function peersOf(spec: FixtureSpec): string[] {
+  const line = readmeInstallLine(spec.nestMajor);
+  for (const replacement of spec.instead ?? []) {
+    const index = line.findIndex((peer) => bare(peer) === bare(replacement));
+    if (index === -1)
+      throw new Error(`the README's Nest ${spec.nestMajor} line has no ${bare(replacement)}`);
+    line[index] = replacement;
+  }
+  return [...line, ...spec.optionalPeers];
 }
 
 /** `@nestjs/axios@4` → `@nestjs/axios`. */

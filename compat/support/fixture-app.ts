@@ -38,6 +38,8 @@ export interface RunningCommand {
 export class FixtureApp {
   readonly directory: string;
   private readonly parent: string;
+  /** What {@link start} left running, ended by {@link remove} if a failing test did not. */
+  private readonly started: RunningCommand[] = [];
 
   /**
    * @param name the folder under compat/fixtures.
@@ -61,16 +63,26 @@ export class FixtureApp {
     cpSync(join(FIXTURES, name), this.directory, { recursive: true });
   }
 
-  /** The environment of the app's commands: this one's, with the chosen Node first and no npm settings of ours. */
+  /**
+   * The environment of the app's commands: this one's, with the chosen Node first, without npm variables, and with
+   * the npm settings that would let an install through which a user's plain `npm install` refuses turned off
+   * (variables win over any .npmrc, whose other settings, such as a CA file, this machine may need).
+   */
   environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(
-        ([name]) =>
-          !name.startsWith('npm_') && !name.startsWith('ENKASH_') && name !== 'NODE_OPTIONS',
+        ([name]) => !/^(npm_|ENKASH_)/i.test(name) && name !== 'NODE_OPTIONS',
       ),
     );
-    const path = `${this.nodeBin}${delimiter}${process.env.PATH}`;
-    return { ...inherited, PATH: path, CI: 'true', NO_COLOR: '1', ...extra };
+    return {
+      ...inherited,
+      PATH: `${this.nodeBin}${delimiter}${process.env.PATH}`,
+      npm_config_legacy_peer_deps: 'false',
+      npm_config_force: 'false',
+      CI: 'true',
+      NO_COLOR: '1',
+      ...extra,
+    };
   }
 
   /** Runs `command` in the app's folder and resolves with its output once it ends (killed after `timeoutMs`). */
@@ -126,6 +138,7 @@ export class FixtureApp {
       running.output += chunk.toString();
     });
     child.stderr.on('data', (chunk: Buffer) => (running.output += chunk.toString()));
+    this.started.push(running);
     return running;
   }
 
@@ -137,8 +150,9 @@ export class FixtureApp {
     appendFileSync(join(folder, `${this.name}.log`), `${output}\n[exit ${code ?? signal}]\n\n`);
   }
 
-  /** Removes the app's folder. */
+  /** Kills whatever it started that still runs, and removes the app's folder. */
   remove(): void {
+    for (const running of this.started) running.signal('SIGKILL');
     rmSync(this.parent, { recursive: true, force: true });
   }
 }
