@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -53,14 +54,14 @@ function readmeSnippets(markdown: string): { complete: Snippet[]; excerpts: numb
   return { complete, excerpts };
 }
 
-/** Settings close to the repository's tsconfig.json, for a CommonJS app. */
-function compilerOptions(): ts.CompilerOptions {
+/** Settings close to the repository's tsconfig.json, for a CommonJS app, as a tsconfig.json's compilerOptions. */
+function tsconfigOptions(): Record<string, unknown> {
   const lib = (path: string) => [join(rootDir, 'lib', path)];
   return {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2022.d.ts'],
+    target: 'ES2022',
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    lib: ['ES2022'],
     types: ['node', 'jest'],
     typeRoots: [join(rootDir, 'node_modules', '@types')],
     strict: true,
@@ -81,6 +82,14 @@ function compilerOptions(): ts.CompilerOptions {
       'nestjs-enkash-auth/health': lib('health/index.ts'),
     },
   };
+}
+
+/** {@link tsconfigOptions} for the compiler API. */
+function compilerOptions(): ts.CompilerOptions {
+  const { options, errors } = ts.convertCompilerOptionsFromJson(tsconfigOptions(), rootDir);
+  if (errors.length > 0)
+    throw new Error(ts.flattenDiagnosticMessageText(errors[0].messageText, '\n'));
+  return options;
 }
 
 /** `README.md:N (file)`, then the message, for each diagnostic of a snippet file. */
@@ -149,6 +158,42 @@ describe("the README's TypeScript blocks", () => {
             `README.md:${line} (${snippet.file}): ${message.ruleId ?? ''} ${message.message}`,
           );
         }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("pass the type-checked ESLint rules of the Nest 11 CLI's apps", async () => {
+    // The CLI's eslint.config.mjs: recommendedTypeChecked, no-explicit-any off, two rules as warnings only.
+    writeFileSync(
+      join(appDir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: tsconfigOptions(), include: ['**/*.ts'] }),
+    );
+    const eslint = new ESLint({
+      cwd: appDir,
+      overrideConfigFile: true,
+      overrideConfig: [
+        ...tseslint.configs.recommendedTypeChecked,
+        {
+          languageOptions: {
+            parserOptions: { project: './tsconfig.json', tsconfigRootDir: appDir },
+          },
+          rules: {
+            '@typescript-eslint/no-explicit-any': 'off',
+            '@typescript-eslint/no-floating-promises': 'warn',
+            '@typescript-eslint/no-unsafe-argument': 'warn',
+          },
+        },
+      ],
+    });
+    const problems: string[] = [];
+    for (const result of await eslint.lintFiles([...byPath.keys()])) {
+      const snippet = byPath.get(result.filePath);
+      for (const message of result.messages.filter((found) => found.severity === 2)) {
+        const line = (snippet?.line ?? 0) + message.line;
+        problems.push(
+          `README.md:${line} (${snippet?.file}): ${message.ruleId ?? ''} ${message.message}`,
+        );
       }
     }
     expect(problems).toEqual([]);
