@@ -63,7 +63,11 @@ describe('three replicas calling EnKash continuously', () => {
         );
         // ...and never two for one token: no replica renews what another already renewed.
         expect(result.refreshGrants).toBeLessThanOrEqual(mostRefreshGrants());
-        expect(Math.min(...result.refreshGaps)).toBeGreaterThan(EARLIEST_RENEWAL_SECONDS * 0.8);
+        // A replica times a renewal from when it began the previous one, which on a loaded machine can reach EnKash
+        // most of a second later (the Redis lock, the store's reads): gaps at EnKash may be that much shorter than
+        // EARLIEST_RENEWAL_SECONDS. Two replicas renewing one token would do it within the jitter of each other,
+        // well under half of it.
+        expect(Math.min(...result.refreshGaps)).toBeGreaterThan(EARLIEST_RENEWAL_SECONDS / 2);
         // The others adopt the new token from Redis: no password grant. Only calls already on their way with the
         // old token when it was revoked meet a 401 (each retried once with the new token): at most the callers of
         // the other replicas, per renewal.
