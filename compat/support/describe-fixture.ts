@@ -134,11 +134,8 @@ export function describeFixture(spec: FixtureSpec): void {
         const simulator = app.start('npx', ['enkash-simulator', '--port', '0']);
         let report: LoadedFiles;
         try {
-          await until(
-            () => simulator.stdout.includes('ENKASH_PASSWORD='),
-            30_000,
-            'the .env lines',
-          );
+          // Its last message on stderr comes after it wrote the .env lines: they are all there by then.
+          await until(() => simulator.output.includes('Ctrl-C stops it'), 30_000, 'the .env lines');
           report = await runBuiltApp(app, parseEnv(simulator.stdout));
         } finally {
           simulator.signal('SIGINT');
