@@ -171,7 +171,12 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
       await sleep(1_000);
       bed.simulator.revokeAccessToken();
 
-      await until(() => bed.grants().password === 2, 2_000, 'the re-acquisition');
+      // EnKash records the password grant before the engine has its answer: wait for the engine to hold the token.
+      await until(
+        () => bed.grants().password === 2 && bed.auth.getStatus().state === 'valid',
+        2_000,
+        'the re-acquisition',
+      );
       const nextDue = bed.auth.getStatus().nextRenewalAt!.getTime();
       // The new token's renewal replaced the first one's: up to just before it is due, nothing is sent on top,
       // whenever the first token's renewal would have been due.
