@@ -31,6 +31,8 @@ export interface ReplicaRunResult {
   readonly slowestCallMs: number;
   readonly refreshGrants: number;
   readonly passwordGrants: number;
+  /** New access tokens EnKash issued (a password grant while a token is valid hands back that one). */
+  readonly tokensIssued: number;
   /** Resource calls EnKash answered 401 (each recovered by the library, or counted in `failures`). */
   readonly unauthorized: number;
   /** Seconds between consecutive refresh grants, whichever replica sent them. */
@@ -131,6 +133,7 @@ function summarise(
     slowestCallMs: Math.max(...reports.map((report) => report.slowestMs)),
     refreshGrants: simulator.stats.refreshGrants,
     passwordGrants: simulator.stats.passwordGrants,
+    tokensIssued: simulator.stats.tokensIssued,
     unauthorized: simulator.stats.resourceUnauthorized,
     refreshGaps: refreshTimes.slice(1).map((at, index) => (at - refreshTimes[index]!) / 1000),
     lifetimes: durationMs / 1000 / TOKEN_LIFETIME_SECONDS,
