@@ -4,10 +4,7 @@ import type { EnkashPayloadDecryptionReason } from './errors/enkash-payload-decr
 // Every text the library logs or throws, in one place, so that a reviewer can check none carries a secret.
 // None of these functions is ever given a token, a password, a client secret or a header value.
 
-export type GrantType = 'password' | 'refresh_token';
-
-/** Where a token came from: one of the grants, or the shared token store (another instance renewed it). */
-export type TokenSource = GrantType | 'store';
+import type { GrantType, TokenSource } from './token/grant.js';
 
 const grantLabel = (grant: GrantType): string =>
   grant === 'password' ? 'password grant' : 'refresh grant';
@@ -116,6 +113,9 @@ export const unexpectedClientError = (
 export const redirectRefused = (status: number, url: string): string =>
   `EnKash token endpoint ${url} answered with a redirect (HTTP ${status}), which is not followed so that ` +
   'credentials are never sent elsewhere; check ENKASH_BASE_URL and ENKASH_TOKEN_PATH.';
+
+export const unexpectedTokenFailure = (errorClass: string): string =>
+  `EnKash token request failed with an unexpected ${errorClass}; retrying as after a network failure`;
 
 export const serviceClosed = (): string =>
   'EnkashAuthService is closed: the application is shutting down';

@@ -27,7 +27,7 @@ import type { ResolvedEnkashAuthOptions } from './interfaces/enkash-auth-options
 import type { EnkashTokenStatus } from './interfaces/enkash-token-status.interface.js';
 import { RenewalTimer } from './token/renewal-timer.js';
 import { TokenHttpClient } from './token/token-http-client.js';
-import { TokenManager } from './token/token-manager.js';
+import { TokenEngine } from './token/token-engine.js';
 
 /**
  * Holds the EnKash access token: fetches it with the password grant, caches it, shares one request among concurrent
@@ -52,7 +52,7 @@ export class EnkashAuthService
   private readonly events = new Subject<EnkashTokenEvent>();
   private eventBridge: Subscription | undefined;
   private readonly logger: Logger;
-  private readonly tokens: TokenManager;
+  private readonly tokens: TokenEngine;
   private readonly acquireOnStartup: boolean;
   private storeClosed: Promise<void> | undefined;
 
@@ -72,7 +72,7 @@ export class EnkashAuthService
     this.logger = new Logger(loggerContextOf(this.registrationName));
     this.acquireOnStartup = options.acquireOnStartup;
     this.events$ = this.events.asObservable();
-    this.tokens = new TokenManager({
+    this.tokens = new TokenEngine({
       options,
       client: new TokenHttpClient(options),
       timer: new RenewalTimer(

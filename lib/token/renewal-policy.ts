@@ -25,6 +25,35 @@ export function onDemandIntervalMs(consecutiveFailures: number): number {
   return Math.min(5_000, ON_DEMAND_MIN_INTERVAL_MS * 2 ** exponent);
 }
 
+/**
+ * Until when, after the failure that ended at `lastFailedAtMs` (the `failures`-th in a row), no token request is
+ * sent on a caller's behalf: the on-demand spacing, or the server's `Retry-After` when it is later.
+ */
+export function failureSpacingEndsAtMs(streak: {
+  readonly failures: number;
+  readonly lastFailedAtMs: number;
+  readonly retryAfterUntilMs: number;
+}): number {
+  return Math.max(
+    streak.lastFailedAtMs + onDemandIntervalMs(streak.failures),
+    streak.retryAfterUntilMs,
+  );
+}
+
+/**
+ * How long refusals of a token the token endpoint handed back right after refusing it are passed on to callers: the
+ * 401s are not about the token, so each round waits twice as long as the last, up to {@link BACKOFF_MAX_MS}.
+ */
+export function refusalPassOnMs(rounds: number): number {
+  return Math.min(
+    BACKOFF_MAX_MS,
+    ON_DEMAND_MIN_INTERVAL_MS * 2 ** Math.min(Math.max(rounds - 1, 0), 30),
+  );
+}
+
+/** A token answer with less life than this is about to expire on the server: it is renewed at once. */
+export const MIN_USEFUL_LIFETIME_MS = 1_000;
+
 /** Lifetime assumed when EnKash's answer has no `expires_in` (its docs mention 5-minute tokens). */
 export const ASSUMED_LIFETIME_MS = 5 * 60_000;
 

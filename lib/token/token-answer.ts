@@ -1,5 +1,5 @@
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
-import type { GrantType } from '../enkash-auth.messages.js';
+import type { GrantType } from './grant.js';
 import {
   invalidClient,
   invalidCredentials,

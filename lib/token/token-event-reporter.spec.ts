@@ -1,6 +1,11 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { TokenEngineEvent } from '../events/enkash-token-event.interface.js';
-import { TokenEventReporter } from './token-event-reporter.js';
+import {
+  failedEvent,
+  invalidatedEvent,
+  obtainedEvent,
+  TokenEventReporter,
+} from './token-event-reporter.js';
 
 describe('TokenEventReporter', () => {
   const expiresAt = new Date('2030-01-01T00:00:00Z');
@@ -8,8 +13,8 @@ describe('TokenEventReporter', () => {
   it('tells a renewal from an acquisition by whether a valid token was replaced', () => {
     const events: TokenEngineEvent[] = [];
     const reporter = new TokenEventReporter((event) => events.push(event), { warn: jest.fn() });
-    reporter.obtained(false, 'password', 12, expiresAt);
-    reporter.obtained(true, 'store', 3, expiresAt);
+    reporter.report(obtainedEvent(false, 'password', 12, expiresAt, new Date()));
+    reporter.report(obtainedEvent(true, 'store', 3, expiresAt, new Date()));
     expect(events).toEqual([
       {
         type: 'acquired',
@@ -38,8 +43,12 @@ describe('TokenEventReporter', () => {
       },
       { warn },
     );
-    expect(() => reporter.failed('refresh_token', 5, null, 'timeout')).not.toThrow();
-    expect(() => reporter.invalidated('password', expiresAt)).not.toThrow();
+    expect(() =>
+      reporter.report(failedEvent('refresh_token', 5, null, 'timeout', new Date())),
+    ).not.toThrow();
+    expect(() =>
+      reporter.report(invalidatedEvent('password', expiresAt, new Date())),
+    ).not.toThrow();
     expect(warn).toHaveBeenCalledTimes(2);
     expect(warn.mock.calls[0]?.[0]).toMatch(
       /^A listener of the EnKash token event failed threw TypeError;/,

@@ -2,7 +2,7 @@ import axios from 'axios';
 import type { AxiosInstance } from 'axios';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import { createConnectionPools, destroyConnectionPools } from '../http/connection-pools.js';
-import type { GrantType } from '../enkash-auth.messages.js';
+import type { GrantType } from './grant.js';
 import {
   malformedAnswer,
   shuttingDown,

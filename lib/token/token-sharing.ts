@@ -9,6 +9,9 @@ export const DEFAULT_STORE_OPERATION_TIMEOUT_MS = 500;
 /** What became of an attempt to take the renewal lock. */
 export type LockOutcome = 'acquired' | 'held-elsewhere' | 'unavailable';
 
+/** What the store tells the engine without being asked. */
+export type StoreNotice = 'written' | 'answersAgain';
+
 /** Everything {@link TokenSharing} needs; `key` names the EnKash account in the store. */
 export interface TokenSharingOptions {
   store: TokenStore;
@@ -30,6 +33,7 @@ export class TokenSharing {
   private available = true;
   private closed = false;
   private readonly waiters = new Set<() => void>();
+  private listener: ((notice: StoreNotice) => void) | undefined;
   private readonly stopListening: () => void;
   private readonly operationTimeoutMs: number;
   /**
@@ -39,19 +43,21 @@ export class TokenSharing {
    */
   readonly lockTtlMs: number;
 
-  constructor(
-    private readonly options: TokenSharingOptions,
-    /** Called after another instance (or this one) wrote a token. */
-    onWritten: () => void,
-    /** Called when the store answers again after failing, so that this instance can write what it holds. */
-    private readonly onBackOnline: () => void,
-  ) {
+  constructor(private readonly options: TokenSharingOptions) {
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS;
     this.lockTtlMs = options.tokenRequestTimeoutMs + 3 * this.operationTimeoutMs + 1_000;
     this.stopListening = options.store.onTokenWritten(options.key, () => {
       for (const wake of [...this.waiters]) wake();
-      if (!this.closed) onWritten();
+      if (!this.closed) this.listener?.('written');
     });
+  }
+
+  /**
+   * Tells `listener` when a token was written (by another instance or this one), and when the store answers again
+   * after failing (it may have restarted empty). One listener: the engine that owns this instance.
+   */
+  listen(listener: (notice: StoreNotice) => void): void {
+    this.listener = listener;
   }
 
   /** The shared token, `undefined` when there is none, `'unavailable'` when the store did not answer. */
@@ -131,7 +137,7 @@ export class TokenSharing {
     if (this.available || this.closed) return;
     this.available = true;
     this.options.logger.log(tokenStoreAnswersAgain());
-    this.onBackOnline();
+    this.listener?.('answersAgain');
   }
 
   private markUnavailable(operation: string, error: unknown): void {

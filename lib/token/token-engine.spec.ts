@@ -5,8 +5,8 @@ import { resolveEnkashAuthOptions } from '../enkash-auth.options.js';
 import { MAX_TIMER_DELAY_MS } from './renewal-policy.js';
 import { RenewalTimer } from './renewal-timer.js';
 import { interpretTokenAnswer } from './token-answer.js';
-import type { TokenGrantClient } from './token-manager.js';
-import { TokenManager } from './token-manager.js';
+import type { TokenGrantClient } from './token-engine.js';
+import { TokenEngine } from './token-engine.js';
 import { UNIT_REGISTRATION } from '../../test/support/unit-options.js';
 import { badCredentials, rateLimited, serverError } from '../../test/support/token-errors.js';
 import type { TokenSet } from './token-set.js';
@@ -87,20 +87,20 @@ function answerWithExpiresIn(expiresInJson: string | undefined, accessToken = 'o
   }
 }
 
-describe('TokenManager timing', () => {
+describe('TokenEngine timing', () => {
   let grants: ScriptedGrants;
   let registry: SchedulerRegistry;
-  let manager: TokenManager;
+  let manager: TokenEngine;
   const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
 
-  function createManager(refreshBeforeExpirySeconds = 300): TokenManager {
+  function createManager(refreshBeforeExpirySeconds = 300): TokenEngine {
     const options = resolveEnkashAuthOptions({
       ...UNIT_REGISTRATION,
       refreshBeforeExpirySeconds,
       // A lone instance's timing, to the millisecond: no check with EnKash before a refresh grant, no jitter.
       serverTokenCheck: 'never',
     });
-    return new TokenManager({
+    return new TokenEngine({
       options,
       client: grants,
       timer: new RenewalTimer(registry, 'enkash-auth:token-renewal'),

@@ -6,8 +6,8 @@ import { InMemoryTokenStore } from '../store/in-memory-token-store.js';
 import type { SharedEnkashToken, TokenStore } from '../store/token-store.interface.js';
 import type { EnkashServerTokenCheck } from '../interfaces/enkash-auth-options.interface.js';
 import { RenewalTimer } from './renewal-timer.js';
-import type { TokenGrantClient } from './token-manager.js';
-import { TokenManager } from './token-manager.js';
+import type { TokenGrantClient } from './token-engine.js';
+import { TokenEngine } from './token-engine.js';
 import { UNIT_REGISTRATION } from '../../test/support/unit-options.js';
 import { badCredentials, serverError } from '../../test/support/token-errors.js';
 import type { TokenSet } from './token-set.js';
@@ -119,7 +119,7 @@ const STORE_KEY = 'account-key';
 describe('several replicas of one account', () => {
   let server: TokenServer;
   let registry: SchedulerRegistry;
-  const managers: TokenManager[] = [];
+  const managers: TokenEngine[] = [];
   const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
 
   function replica(
@@ -133,13 +133,13 @@ describe('several replicas of one account', () => {
       jitter?: () => number;
       serverTokenCheck?: EnkashServerTokenCheck;
     } = {},
-  ): TokenManager {
+  ): TokenEngine {
     const options = resolveEnkashAuthOptions({
       ...UNIT_REGISTRATION,
       tokenRequestTimeoutMs: 2_000,
       serverTokenCheck,
     });
-    const manager = new TokenManager({
+    const manager = new TokenEngine({
       options,
       client: server.clientFor(name),
       timer: new RenewalTimer(registry, `enkash-auth:token-renewal:${name}`),
@@ -157,7 +157,7 @@ describe('several replicas of one account', () => {
   }
 
   /** Each replica's token as a caller would get it, and whether EnKash accepts it. */
-  async function accepted(...replicas: TokenManager[]): Promise<boolean[]> {
+  async function accepted(...replicas: TokenEngine[]): Promise<boolean[]> {
     const tokens = await Promise.all(replicas.map((manager) => manager.getAccessToken()));
     return tokens.map((token) => server.accepts(token));
   }

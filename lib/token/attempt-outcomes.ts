@@ -1,0 +1,184 @@
+import type { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import {
+  lifetimeAssumed,
+  lifetimeCapped,
+  lockedOut,
+  refusedTokenHandedBack,
+  retryScheduled,
+  tokenObtained,
+} from '../enkash-auth.messages.js';
+import type {
+  Effect,
+  EngineEvent,
+  ObtainedToken,
+  Transition,
+  TransitionContext,
+} from './engine-events.js';
+import type { AccountMemory, EngineState, FailureStreak, HeldToken } from './engine-state.js';
+import { usableToken } from './engine-state.js';
+import {
+  backoffDelayMs,
+  expiryGuardMs,
+  refusalPassOnMs,
+  renewalDelayMs,
+} from './renewal-policy.js';
+import { failedEvent, obtainedEvent } from './token-event-reporter.js';
+
+// How an attempt ends, for engine-transition.ts: with a token (adopted, renewal scheduled) or with a failure
+// (retried with backoff, or a lock-out).
+
+/** Adopts the token an attempt obtained, or one found in the shared store. */
+export function adopt(
+  state: Exclude<EngineState, { kind: 'closed' }>,
+  before: AccountMemory,
+  event: Extract<EngineEvent, { kind: 'tokenObtained' | 'storeTokenFound' }>,
+  context: TransitionContext,
+): Transition {
+  const { nowMs, epochMs } = context;
+  const { tokenSet, source, sentAtMs }: ObtainedToken = event.obtained;
+  const replacedValidToken = usableToken(state, nowMs) !== null;
+  const expiresAtMs = sentAtMs + tokenSet.lifetimeMs;
+  const token: HeldToken = {
+    accessToken: tokenSet.accessToken,
+    usableUntilMs: expiresAtMs - expiryGuardMs(tokenSet.lifetimeMs),
+    expiresAt: new Date(epochMs + (expiresAtMs - nowMs)),
+    source,
+  };
+  const effects: Effect[] = [];
+  let refused = before.refused;
+  if (refused?.accessToken === tokenSet.accessToken) {
+    const pauseMs = refusalPassOnMs(refused.rounds);
+    refused = { ...refused, passOnUntilMs: nowMs + pauseMs };
+    effects.push({ kind: 'log', level: 'warn', message: refusedTokenHandedBack(pauseMs) });
+  }
+  const memory: AccountMemory = {
+    ...before,
+    // EnKash usually answers a refresh grant without a new refresh token: the old one stays good.
+    refreshToken: tokenSet.refreshToken ?? before.refreshToken,
+    refused,
+    passwordGrantNext: false,
+    tokensObtained: before.tokensObtained + 1,
+    lastObtainedAt: new Date(epochMs),
+  };
+  let next: EngineState;
+  let renewalAt: Date | null = null;
+  if (state.kind === 'lockedOut' && source === 'store') {
+    // A token another instance obtained says nothing of this instance's credentials: the lock-out stays, so that
+    // no password grant of ours follows the next 401, and no renewal is scheduled.
+    next = { kind: 'lockedOut', token, streak: state.streak };
+  } else {
+    const delayMs = Math.max(
+      0,
+      renewalDelayMs(
+        tokenSet.lifetimeMs,
+        context.refreshBeforeExpirySeconds,
+        context.renewalJitter,
+      ) -
+        (nowMs - sentAtMs),
+    );
+    next = { kind: 'valid', token, renewAtMs: nowMs + delayMs };
+    renewalAt = new Date(epochMs + delayMs);
+    effects.push({ kind: 'armTimer', delayMs });
+  }
+  effects.push({
+    kind: 'log',
+    level: 'log',
+    message: tokenObtained(source, token.expiresAt, renewalAt),
+  });
+  if (tokenSet.lifetimeAssumed) {
+    effects.push({ kind: 'log', level: 'warn', message: lifetimeAssumed(tokenSet.lifetimeMs) });
+  }
+  if (tokenSet.lifetimeCapped) {
+    effects.push({ kind: 'log', level: 'warn', message: lifetimeCapped(tokenSet.lifetimeMs) });
+  }
+  effects.push(
+    {
+      kind: 'report',
+      event: obtainedEvent(
+        replacedValidToken,
+        source,
+        event.durationMs,
+        token.expiresAt,
+        new Date(epochMs),
+      ),
+    },
+    { kind: 'settleCallers', outcome: { token } },
+  );
+  return { state: next, memory, effects };
+}
+
+/** Records a failed attempt: a retry with backoff, or a lock-out when trying again cannot help. */
+export function fail(
+  state: Extract<EngineState, { kind: 'acquiring' | 'renewing' }>,
+  memory: AccountMemory,
+  event: Extract<EngineEvent, { kind: 'attemptFailed' }>,
+  context: TransitionContext,
+): Transition {
+  const { failure } = event;
+  const { nowMs } = context;
+  const streak = grownStreak(state.streak, failure, nowMs);
+  const token = state.kind === 'renewing' ? state.token : null;
+  const grant = failure.grantType ?? event.grant;
+  const validUntil = usableToken(state, nowMs)?.expiresAt ?? null;
+  const report: Effect = {
+    kind: 'report',
+    event: failedEvent(
+      grant,
+      event.durationMs,
+      validUntil,
+      failure.code,
+      new Date(context.epochMs),
+    ),
+  };
+  const settle: Effect = { kind: 'settleCallers', outcome: { failure } };
+  if (!failure.retryable) {
+    return {
+      state: { kind: 'lockedOut', token, streak },
+      memory,
+      effects: [
+        { kind: 'cancelTimer' },
+        { kind: 'log', level: 'error', message: lockedOut(failure) },
+        report,
+        settle,
+      ],
+    };
+  }
+  const delayMs = Math.max(
+    backoffDelayMs(streak.failures, context.backoffJitter),
+    failure.retryAfterMs ?? 0,
+  );
+  const message = retryScheduled(
+    grant,
+    failure.code,
+    failure.status,
+    delayMs,
+    validUntil,
+    failure.message,
+  );
+  return {
+    state: { kind: 'retrying', token, streak, retryAtMs: nowMs + delayMs },
+    memory,
+    effects: [
+      { kind: 'armTimer', delayMs },
+      { kind: 'log', level: 'warn', message },
+      report,
+      settle,
+    ],
+  };
+}
+
+function grownStreak(
+  streak: FailureStreak | null,
+  failure: EnkashAuthError,
+  nowMs: number,
+): FailureStreak {
+  return {
+    failures: (streak?.failures ?? 0) + 1,
+    lastError: failure,
+    lastFailedAtMs: nowMs,
+    retryAfterUntilMs:
+      failure.retryAfterMs !== undefined
+        ? nowMs + failure.retryAfterMs
+        : (streak?.retryAfterUntilMs ?? Number.NEGATIVE_INFINITY),
+  };
+}

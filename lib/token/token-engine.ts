@@ -1,0 +1,309 @@
+import type { LoggerService } from '@nestjs/common';
+import { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import { unexpectedTokenFailure } from '../enkash-auth.messages.js';
+import type { TokenEngineEvent } from '../events/enkash-token-event.interface.js';
+import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
+import type { EnkashTokenStatus } from '../interfaces/enkash-token-status.interface.js';
+import type { TokenStore } from '../store/token-store.interface.js';
+import type { Effect, EngineEvent } from './engine-events.js';
+import type { AccountMemory, EngineState, HeldToken } from './engine-state.js';
+import { FRESH_MEMORY, heldToken, publishedState, streakOf, usableToken } from './engine-state.js';
+import { closedError, pause } from './engine-errors.js';
+import { transition } from './engine-transition.js';
+import type { GrantType } from './grant.js';
+import type { RenewalTimer } from './renewal-timer.js';
+import { ReplicaCoordination } from './replica-coordination.js';
+import type { EngineView, TokenGrantClient } from './token-acquisition.js';
+import { TokenAcquisition } from './token-acquisition.js';
+import { TokenEventReporter } from './token-event-reporter.js';
+import { TokenSharing } from './token-sharing.js';
+import type { StoreNotice } from './token-sharing.js';
+
+export type { TokenGrantClient } from './token-acquisition.js';
+
+/** Everything the token engine depends on, injectable so that its timing can be tested with fake timers. */
+export interface TokenEngineDependencies {
+  options: ResolvedEnkashAuthOptions;
+  client: TokenGrantClient;
+  timer: RenewalTimer;
+  logger: Pick<LoggerService, 'log' | 'warn' | 'error'>;
+  /** The store shared with the other instances, and this account's key in it; absent for a lone instance. */
+  sharedStore?: { store: TokenStore; key: string; operationTimeoutMs?: number };
+  /** Monotonic clock in milliseconds. */
+  now?: () => number;
+  /** Draws the backoff jitter, in [0, 1]. */
+  random?: () => number;
+  /** Draws the renewal jitter, in [0, 1]. */
+  renewalJitter?: () => number;
+  /** Told of each token obtained, failed token request and refused token; an exception it throws is only logged. */
+  onEvent?: (event: TokenEngineEvent) => void;
+}
+
+/** The callers of the request under way, and the acquisition that runs it. */
+interface RunningAttempt {
+  readonly result: Promise<HeldToken>;
+  readonly settle: (outcome: { token: HeldToken } | { failure: EnkashAuthError }) => void;
+  readonly acquisition: TokenAcquisition;
+}
+
+/** How long a caller waits for a renewal under way before it takes the held token after all. */
+const RENEWAL_WAIT_LIMIT_MS = 1_000;
+
+/**
+ * The token engine: holds one {@link EngineState} and one {@link AccountMemory}, feeds each event to
+ * {@link transition} and runs the effects it returns. Framework-free; `EnkashAuthService` wires it into Nest's
+ * lifecycle.
+ */
+export class TokenEngine {
+  private state: EngineState = { kind: 'idle' };
+  private memory: AccountMemory = FRESH_MEMORY;
+  /** Present exactly while the state has an attempt. */
+  private running: RunningAttempt | null = null;
+  private readonly shutdown = new AbortController();
+  private readonly view: EngineView;
+  private readonly sharing: TokenSharing | undefined;
+  private readonly coordination: ReplicaCoordination | undefined;
+  private readonly events: TokenEventReporter;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: TokenEngineDependencies) {
+    this.now = deps.now ?? (() => performance.now());
+    this.events = new TokenEventReporter(deps.onEvent, deps.logger);
+    this.view = { state: () => this.state, memory: () => this.memory };
+    if (deps.sharedStore !== undefined) {
+      const sharing = new TokenSharing({
+        ...deps.sharedStore,
+        tokenRequestTimeoutMs: deps.options.tokenRequestTimeoutMs,
+        logger: deps.logger,
+      });
+      sharing.listen((notice) => this.onStoreNotice(notice));
+      this.sharing = sharing;
+      this.coordination = new ReplicaCoordination(
+        sharing,
+        this.view,
+        this.now,
+        this.shutdown.signal,
+      );
+    }
+  }
+
+  /** The held token if it is still valid; never contacts EnKash. */
+  currentToken(): string | undefined {
+    return usableToken(this.state, this.now())?.accessToken;
+  }
+
+  /**
+   * The held token if it is valid and not being replaced right now; never waits. While a refresh grant is under way
+   * EnKash may already have revoked the held token, so hot paths go through {@link getAccessToken} then.
+   */
+  readyToken(): string | undefined {
+    return this.running?.acquisition.revokingHeldToken === true ? undefined : this.currentToken();
+  }
+
+  /** The valid token, from the cache or from a token request shared with every concurrent caller. */
+  getAccessToken(): Promise<string> {
+    if (this.state.kind === 'closed') return Promise.reject(closedError());
+    const token = this.currentToken();
+    if (token === undefined) return this.obtain().then((held) => held.accessToken);
+    const running = this.running;
+    if (running === null || !running.acquisition.revokingHeldToken) return Promise.resolve(token);
+    return this.awaitRenewal(running.result);
+  }
+
+  /** Fetches the first token in the background; a failure is logged and retried, never thrown. */
+  start(): void {
+    this.dispatch({ kind: 'startAsked' });
+  }
+
+  /** Renews now, or joins the token request under way. Clears a lock-out: the explicit way to try again. */
+  async refresh(): Promise<void> {
+    this.dispatch({ kind: 'refreshAsked' });
+    await this.joinOrReject();
+  }
+
+  /** EnKash refused `token`: drop it if it is still the held one and fetch the server's current token. */
+  invalidate(token: string): void {
+    this.dispatch({ kind: 'tokenRefused', accessToken: token });
+  }
+
+  /** Stops every timer and aborts the token request under way; later calls reject. */
+  close(): void {
+    this.dispatch({ kind: 'closeAsked' });
+  }
+
+  /** A snapshot for health checks; never holds a token. */
+  getStatus(): EnkashTokenStatus {
+    const { state, memory } = this;
+    const nowMs = this.now();
+    const streak = streakOf(state);
+    const dueAtMs =
+      state.kind === 'valid' ? state.renewAtMs : state.kind === 'retrying' ? state.retryAtMs : null;
+    return {
+      state: publishedState(state, nowMs),
+      expiresAt: heldToken(state)?.expiresAt ?? null,
+      nextRenewalAt: dueAtMs === null ? null : new Date(Date.now() + (dueAtMs - nowMs)),
+      lastRenewalAt: memory.lastObtainedAt,
+      renewals: memory.tokensObtained,
+      consecutiveFailures: streak?.failures ?? 0,
+      lastErrorCode: streak?.lastError.code ?? null,
+    };
+  }
+
+  private obtain(): Promise<HeldToken> {
+    this.dispatch({ kind: 'tokenAsked' });
+    return this.joinOrReject();
+  }
+
+  /** The request under way, or why there is none: the failure no caller may retry yet, or the lock-out. */
+  private joinOrReject(): Promise<HeldToken> {
+    if (this.running !== null) return this.running.result;
+    const streak = streakOf(this.state);
+    return Promise.reject(streak === null ? closedError() : streak.lastError);
+  }
+
+  /**
+   * EnKash revokes the held token as soon as it processes the refresh grant, so callers during a renewal wait for
+   * the new token, but never long: a slow token endpoint must not stall calls while the held token may still work.
+   */
+  private awaitRenewal(renewal: Promise<HeldToken>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fallBack = (): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(limit);
+        if (this.state.kind === 'closed') return reject(closedError());
+        const token = this.currentToken();
+        if (token !== undefined) resolve(token);
+        else this.obtain().then((held) => resolve(held.accessToken), reject);
+      };
+      // Not unref'd: a caller is waiting on it.
+      const limit = setTimeout(fallBack, RENEWAL_WAIT_LIMIT_MS);
+      renewal.then((held) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(limit);
+        resolve(held.accessToken);
+      }, fallBack);
+    });
+  }
+
+  /** The one place the state changes. */
+  private dispatch(event: EngineEvent): void {
+    const next = transition(this.state, this.memory, event, {
+      nowMs: this.now(),
+      epochMs: Date.now(),
+      refreshBeforeExpirySeconds: this.deps.options.refreshBeforeExpirySeconds,
+      backoffJitter: this.deps.random ?? Math.random,
+      renewalJitter: this.deps.renewalJitter ?? Math.random,
+    });
+    this.state = next.state;
+    this.memory = next.memory;
+    // The attempt that just ended: its callers are settled by the effects, and a new attempt may start meanwhile.
+    let ended: RunningAttempt | null = null;
+    if (next.state.kind !== 'acquiring' && next.state.kind !== 'renewing') {
+      ended = this.running;
+      this.running = null;
+    }
+    for (const effect of next.effects) this.run(effect, ended);
+  }
+
+  private run(effect: Effect, ended: RunningAttempt | null): void {
+    switch (effect.kind) {
+      case 'startAttempt':
+        return this.startAttempt(effect.grant, effect.delayMs);
+      case 'armTimer':
+        return this.deps.timer.schedule(effect.delayMs, () =>
+          this.dispatch({ kind: 'timerFired' }),
+        );
+      case 'cancelTimer':
+        return this.deps.timer.cancel();
+      case 'settleCallers':
+        return ended?.settle(effect.outcome);
+      case 'log':
+        return this.deps.logger[effect.level](effect.message);
+      case 'report':
+        return this.events.report(effect.event);
+      case 'shareToken':
+        void this.coordination?.share(effect.token);
+        return;
+      case 'shutDown':
+        this.shutdown.abort();
+        this.sharing?.close();
+        this.deps.client.close();
+        return ended?.settle({ failure: closedError() });
+    }
+  }
+
+  private startAttempt(grant: GrantType, delayMs: number): void {
+    const acquisition = new TokenAcquisition({
+      client: this.deps.client,
+      serverTokenCheck: this.deps.options.serverTokenCheck,
+      storeConfigured: this.sharing !== undefined,
+      logger: this.deps.logger,
+      now: this.now,
+      signal: this.shutdown.signal,
+      view: this.view,
+    });
+    let settle!: RunningAttempt['settle'];
+    const result = new Promise<HeldToken>((resolve, reject) => {
+      settle = (outcome) => ('token' in outcome ? resolve(outcome.token) : reject(outcome.failure));
+    });
+    // Background requests have no caller awaiting them; their failures are logged by the transition.
+    result.catch(() => undefined);
+    this.running = { result, settle, acquisition };
+    void this.attempt(grant, delayMs, acquisition).then((event) => this.dispatch(event));
+  }
+
+  /** Runs one attempt to its end; never throws: the outcome is the event it returns. */
+  private async attempt(
+    grant: GrantType,
+    delayMs: number,
+    acquisition: TokenAcquisition,
+  ): Promise<EngineEvent> {
+    // The attempt's duration, for events, leaves out the spacing pause: it measures EnKash, not our politeness.
+    let startedAtMs = this.now();
+    try {
+      await pause(delayMs, this.shutdown.signal);
+      startedAtMs = this.now();
+      const obtained =
+        this.coordination === undefined
+          ? await acquisition.fromEnkash(grant, { storeAnswered: false })
+          : await this.coordination.obtain(grant, acquisition);
+      const durationMs = this.now() - startedAtMs;
+      return { kind: 'tokenObtained', obtained, durationMs, findings: acquisition.findings };
+    } catch (error) {
+      return {
+        kind: 'attemptFailed',
+        failure: asAuthError(error),
+        grant,
+        durationMs: this.now() - startedAtMs,
+        findings: acquisition.findings,
+      };
+    }
+  }
+
+  private onStoreNotice(notice: StoreNotice): void {
+    if (notice === 'answersAgain') return this.dispatch({ kind: 'storeAnswersAgain' });
+    // Another instance wrote a token: adopt it now rather than when this instance's own timer fires. A request under
+    // way adopts whatever it finds (or gets from EnKash) itself.
+    if (this.running !== null || this.coordination === undefined) return;
+    const startedAtMs = this.now();
+    void this.coordination.newerToken().then(({ obtained }) => {
+      if (obtained === undefined) return;
+      this.dispatch({ kind: 'storeTokenFound', obtained, durationMs: this.now() - startedAtMs });
+    });
+  }
+}
+
+/** Our errors as they are; anything else (a defect) as a network failure, retried like one. */
+function asAuthError(error: unknown): EnkashAuthError {
+  if (error instanceof EnkashAuthError) return error;
+  return new EnkashAuthError(
+    'network',
+    unexpectedTokenFailure(error instanceof Error ? error.name : typeof error),
+    {
+      retryable: true,
+    },
+  );
+}
