@@ -102,8 +102,9 @@ export function adopt(
         new Date(epochMs),
       ),
     },
-    { kind: 'settleCallers', outcome: { token } },
   );
+  // A token found in the store outside a request has no callers waiting for it.
+  if (event.kind === 'tokenObtained') effects.push({ kind: 'settleCallers', outcome: { token } });
   return { state: next, memory, effects };
 }
 
