@@ -9,6 +9,7 @@ import {
 import { invalidRegistrationName } from './enkash-auth.messages.js';
 import {
   ENKASH_REGISTRATION_AUTH,
+  ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN,
   ENKASH_REGISTRATION_NAME,
   resolvedOptionsProvider,
   sharedStoreProvider,
@@ -54,6 +55,8 @@ function registration(module: DynamicModule, givenName: string | undefined): Dyn
     providers: [
       ...(module.providers ?? []),
       { provide: ENKASH_REGISTRATION_NAME, useValue: name },
+      // How this registration's EnkashAuthService checks that no other registration has its name.
+      { provide: ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN, useValue: authToken },
       { provide: authToken, useClass: EnkashAuthService },
       { provide: httpToken, useClass: EnkashHttpService },
       // How this registration's EnkashHttpService finds its EnkashAuthService (or a test's override of it).
