@@ -17,8 +17,9 @@ export const ENKASH_REGISTRATION_NAME = Symbol('ENKASH_REGISTRATION_NAME');
 export const ENKASH_REGISTRATION_AUTH = Symbol('ENKASH_REGISTRATION_AUTH');
 
 /**
- * The injection token the registration's `EnkashAuthService` is provided under (`getEnkashAuthToken(name)`), for the
- * service to find every provider under it without importing `enkash-registration.tokens.ts`, which imports the service.
+ * The injection token the registration's `EnkashAuthService` is provided under
+ * (`getEnkashAuthToken(registrationName)`), for the service to find every provider under it without importing
+ * `enkash-registration.tokens.ts`, which imports the service.
  */
 export const ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN = Symbol(
   'ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN',

@@ -38,7 +38,10 @@ import { TokenManager } from './token/token-manager.js';
 export class EnkashAuthService
   implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
 {
-  /** The registration this service belongs to: its `name`, or `'default'` for the unnamed one. */
+  /**
+   * The name of the registration this service belongs to: the `name` given to `forRoot`/`forRootAsync`, or
+   * `'default'` for the unnamed one.
+   */
   readonly registrationName: string;
   /**
    * Every token obtained (`acquired`, `renewed`), failed token request (`failed`) and token EnKash refused
@@ -134,9 +137,9 @@ export class EnkashAuthService
   }
 
   /**
-   * @internal Fails the boot when this registration's name is registered twice: two token engines for one account
-   * would revoke each other's tokens, and injection by name would pick either. Then emits {@link events$} through
-   * `@nestjs/event-emitter`, when the application uses it.
+   * @internal Fails the boot when this registration's name is registered twice: two token engines for one EnKash
+   * account would revoke each other's tokens, and injection by registration name would pick either. Then emits
+   * {@link events$} through `@nestjs/event-emitter`, when the application uses it.
    */
   onModuleInit(): void {
     const sameName = this.moduleRef.get(this.injectionToken, {
