@@ -12,7 +12,7 @@ export const ENKASH_TOKEN_RENEWAL_TIMEOUT = 'enkash-auth:token-renewal';
 /** The name of the registration made without `name` (or with this one). */
 export const DEFAULT_ENKASH_REGISTRATION = 'default';
 
-/** Metadata key of `@UseEnkashAccount()`: the name of the registration a route or controller uses. */
+/** Metadata key of `@UseEnkashRegistration()`: the name of the registration a route or controller uses. */
 export const ENKASH_REGISTRATION_METADATA = 'enkash-auth:registration';
 
 /** Defaults of the optional {@link EnkashAuthOptions}. */

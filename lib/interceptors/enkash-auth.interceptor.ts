@@ -13,7 +13,7 @@ import { isTokenFailure, tokenUnavailableAnswer } from './token-unavailable.exce
  * Guarantees a valid EnKash access token before a route handler runs, for `@UseInterceptors(EnkashAuthInterceptor)`
  * on a controller or route, or globally as `APP_INTERCEPTOR`. The token is on `request.enkash` and behind
  * `@EnkashToken()`. It is the unnamed registration's token, or that of the registration named with
- * `@UseEnkashAccount(registrationName)` on the route or its controller.
+ * `@UseEnkashRegistration(registrationName)` on the route or its controller.
  *
  * When no token can be had the handler does not run: the client gets `503 Service Unavailable` (with `Retry-After`
  * when trying again may work) or `502 Bad Gateway` (EnKash rejected the credentials, or the configuration is wrong),
@@ -60,7 +60,7 @@ export class EnkashAuthInterceptor implements NestInterceptor {
     return next.handle();
   }
 
-  /** The registration named by `@UseEnkashAccount()` on the route or its controller, or the unnamed one. */
+  /** The registration named by `@UseEnkashRegistration()` on the route or its controller, or the unnamed one. */
   private registrationFor(context: ExecutionContext): EnkashAuthService {
     const registrationName =
       this.reflector.getAllAndOverride<string | undefined>(ENKASH_REGISTRATION_METADATA, [

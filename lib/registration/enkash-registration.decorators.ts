@@ -34,12 +34,12 @@ export function InjectEnkashHttp(
  * registration's. A route's decorator wins over its controller's.
  *
  * @example
- * @UseEnkashAccount('cards')
+ * @UseEnkashRegistration('cards')
  * @UseInterceptors(EnkashAuthInterceptor)
  * @Controller('cards')
  * export class CardsController {}
  */
-export function UseEnkashAccount(
+export function UseEnkashRegistration(
   registrationName: string,
 ): CustomDecorator<typeof ENKASH_REGISTRATION_METADATA> {
   return SetMetadata(ENKASH_REGISTRATION_METADATA, registrationName);
