@@ -49,15 +49,16 @@ export type EnkashEnvironmentVariables = {
 };
 
 /**
- * The environment variables of registration `name`: those of {@link ENKASH_ENVIRONMENT_VARIABLES} with `ENKASH_`
- * followed by the name in capitals, `-` turned into `_` (`cards` reads `ENKASH_CARDS_BASE_URL`, ...). The unnamed
- * registration (`name` left out or `'default'`) reads the plain `ENKASH_*` variables.
+ * The environment variables of the registration named `registrationName`: those of
+ * {@link ENKASH_ENVIRONMENT_VARIABLES} with `ENKASH_` followed by the name in capitals, `-` turned into `_` (`cards`
+ * reads `ENKASH_CARDS_BASE_URL`, ...). The unnamed registration (`registrationName` left out or `'default'`) reads
+ * the plain `ENKASH_*` variables.
  */
-export function enkashEnvironmentVariables(name?: string): EnkashEnvironmentVariables {
-  if (name === undefined || name === DEFAULT_ENKASH_REGISTRATION) {
+export function enkashEnvironmentVariables(registrationName?: string): EnkashEnvironmentVariables {
+  if (registrationName === undefined || registrationName === DEFAULT_ENKASH_REGISTRATION) {
     return ENKASH_ENVIRONMENT_VARIABLES;
   }
-  const prefix = `ENKASH_${name.toUpperCase().replace(/-/g, '_')}_`;
+  const prefix = `ENKASH_${registrationName.toUpperCase().replace(/-/g, '_')}_`;
   const variables: Record<string, string> = {};
   for (const [option, variable] of Object.entries(ENKASH_ENVIRONMENT_VARIABLES)) {
     variables[option] = prefix + variable.slice('ENKASH_'.length);
@@ -66,17 +67,17 @@ export function enkashEnvironmentVariables(name?: string): EnkashEnvironmentVari
 }
 
 /**
- * Reads and validates the `ENKASH_*` variables of an environment, with every default applied; with `name`, the
- * variables of that registration (see {@link enkashEnvironmentVariables}). No variable of one registration is ever
- * read for another: each account's credentials and settings are its own.
+ * Reads and validates the `ENKASH_*` variables of an environment, with every default applied; with
+ * `registrationName`, the variables of that registration (see {@link enkashEnvironmentVariables}). No variable of one
+ * registration is ever read for another: each registration's credentials and settings are its own.
  *
  * @throws EnkashAuthError with code `config` naming every missing or invalid variable (never a secret's value).
  */
 export function readEnkashOptionsFromEnvironment(
   environment: NodeJS.ProcessEnv = process.env,
-  name?: string,
+  registrationName?: string,
 ): ResolvedEnkashAuthOptions {
-  const variables = enkashEnvironmentVariables(name);
+  const variables = enkashEnvironmentVariables(registrationName);
   const raw: Partial<Record<keyof EnkashAuthOptions, unknown>> = {};
   // An optional variable set to an empty string is treated as unset; required ones are reported as empty.
   for (const [option, variable] of Object.entries(variables)) {
@@ -112,24 +113,25 @@ export const enkashConfig: EnkashConfigFactory = registerAs(
 /** The type of the settings {@link enkashConfig} provides, for `@Inject(enkashConfig.KEY)`. */
 export type EnkashConfig = ConfigType<typeof enkashConfig>;
 
+/** The settings of each named registration, by registration name. */
 const namedConfigs = new Map<string, typeof enkashConfig>();
 
 /**
- * The settings of registration `name` read from its own variables (`ENKASH_CARDS_BASE_URL`, ... for `cards`; see
- * {@link enkashEnvironmentVariables}) through `@nestjs/config`, under the key `enkash-<name>`. The same object for
- * the same name, so that its `KEY` can be injected anywhere.
+ * The settings of the registration named `registrationName` read from its own variables (`ENKASH_CARDS_BASE_URL`,
+ * ... for `cards`; see {@link enkashEnvironmentVariables}) through `@nestjs/config`, under the key
+ * `enkash-<registration name>`. The same object for the same name, so that its `KEY` can be injected anywhere.
  *
  * @example
  * EnkashAuthModule.forRootAsync({ name: 'cards', ...enkashConfigFor('cards').asProvider() })
  */
-export function enkashConfigFor(name: string): typeof enkashConfig {
-  if (name === DEFAULT_ENKASH_REGISTRATION) return enkashConfig;
-  let config = namedConfigs.get(name);
+export function enkashConfigFor(registrationName: string): typeof enkashConfig {
+  if (registrationName === DEFAULT_ENKASH_REGISTRATION) return enkashConfig;
+  let config = namedConfigs.get(registrationName);
   if (config === undefined) {
-    config = registerAs(`enkash-${name}`, (): ResolvedEnkashAuthOptions =>
-      readEnkashOptionsFromEnvironment(process.env, name),
+    config = registerAs(`enkash-${registrationName}`, (): ResolvedEnkashAuthOptions =>
+      readEnkashOptionsFromEnvironment(process.env, registrationName),
     );
-    namedConfigs.set(name, config);
+    namedConfigs.set(registrationName, config);
   }
   return config;
 }

@@ -5,15 +5,15 @@ export const ENKASH_AUTH_LOGGER_CONTEXT = 'EnkashAuth';
 
 /**
  * Name of the `@nestjs/schedule` timeout that renews the unnamed registration's token (or retries after a failure);
- * a named registration's is `enkash-auth:<name>:token-renewal`.
+ * a named registration's is `enkash-auth:<registration name>:token-renewal`.
  */
 export const ENKASH_TOKEN_RENEWAL_TIMEOUT = 'enkash-auth:token-renewal';
 
 /** The name of the registration made without `name` (or with this one). */
 export const DEFAULT_ENKASH_REGISTRATION = 'default';
 
-/** Metadata key of `@UseEnkashAccount()`. */
-export const ENKASH_ACCOUNT_METADATA = 'enkash-auth:account';
+/** Metadata key of `@UseEnkashRegistration()`: the name of the registration a route or controller uses. */
+export const ENKASH_REGISTRATION_METADATA = 'enkash-auth:registration';
 
 /** Defaults of the optional {@link EnkashAuthOptions}. */
 export const ENKASH_AUTH_DEFAULTS = {

@@ -166,18 +166,20 @@ export const tokenUnavailableForClient = (
   }
 };
 
-export const invalidRegistrationName = (name: unknown): string =>
-  `Invalid EnKash registration name ${JSON.stringify(name)}: use lower-case letters and digits, words joined by ` +
-  "'-' (such as cards or business-unit-2), so that each name reads ENKASH_<NAME>_* variables of its own";
+export const invalidRegistrationName = (registrationName: unknown): string =>
+  `Invalid EnKash registration name ${JSON.stringify(registrationName)}: use lower-case letters and digits, ` +
+  "words joined by '-' (such as cards or business-unit-2), so that each name reads ENKASH_<NAME>_* variables of " +
+  'its own';
 
-export const duplicateRegistration = (name: string): string =>
-  `EnKash registration "${name}" is registered more than once in this application: two token engines for one ` +
-  "account would revoke each other's tokens. Register each account once (isGlobal: true, or in a shared module " +
-  'that re-exports it), and give each further account its own name';
+export const duplicateRegistration = (registrationName: string): string =>
+  `EnKash registration "${registrationName}" is registered more than once in this application: two token engines ` +
+  "for one EnKash account would revoke each other's tokens. Register each EnKash account once (isGlobal: true, or " +
+  'in a shared module that re-exports it), and give the registration of each further account a name of its own';
 
-export const unknownRegistration = (name: string): string =>
-  `No EnKash registration "${name}" in this application: register it with ` +
-  `EnkashAuthModule.forRoot({ name: '${name}', ... }) or forRootAsync({ name: '${name}', ... })`;
+export const unknownRegistration = (registrationName: string): string =>
+  `No EnKash registration "${registrationName}" in this application: register it with ` +
+  `EnkashAuthModule.forRoot({ name: '${registrationName}', ... }) or ` +
+  `forRootAsync({ name: '${registrationName}', ... })`;
 
 const WRONG_SECRET =
   'check the client secret (ENKASH_CLIENT_SECRET): it must be the one of the EnKash account that encrypted it';

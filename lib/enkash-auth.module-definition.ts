@@ -6,9 +6,10 @@ export interface EnkashAuthModuleExtras {
   /** Registers the module globally, so that feature modules need not import it. Default: `false`. */
   isGlobal?: boolean;
   /**
-   * The name of this registration, for an app that holds several EnKash accounts (lower-case letters and digits, words joined by `-`).
-   * Left out (or `'default'`), it is the unnamed registration, injected as `EnkashAuthService` and
-   * `EnkashHttpService`; a named one is injected with `@InjectEnkashAuth(name)` and `@InjectEnkashHttp(name)`.
+   * The name of this registration, for an app that holds several EnKash accounts: one registration per account
+   * (lower-case letters and digits, words joined by `-`). Left out (or `'default'`), it is the unnamed registration,
+   * injected as `EnkashAuthService` and `EnkashHttpService`; a named one is injected with `@InjectEnkashAuth(name)`
+   * and `@InjectEnkashHttp(name)`.
    */
   name?: string;
 }

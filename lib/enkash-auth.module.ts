@@ -9,6 +9,7 @@ import {
 import { invalidRegistrationName } from './enkash-auth.messages.js';
 import {
   ENKASH_REGISTRATION_AUTH,
+  ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN,
   ENKASH_REGISTRATION_NAME,
   resolvedOptionsProvider,
   sharedStoreProvider,
@@ -24,9 +25,9 @@ import {
 } from './registration/enkash-registration.tokens.js';
 
 /**
- * Lower-case letters and digits in words joined by `-`: each name then has one variable prefix of its own
- * (`business-unit-2` reads `ENKASH_BUSINESS_UNIT_2_*`), where `Cards` and `cards`, or `my-cards` and `my_cards`,
- * would read the same variables and so, likely, log in to one account twice.
+ * Lower-case letters and digits in words joined by `-`: each registration name then has one variable prefix of its
+ * own (`business-unit-2` reads `ENKASH_BUSINESS_UNIT_2_*`), where `Cards` and `cards`, or `my-cards` and `my_cards`,
+ * would read the same variables and so, likely, log in to one EnKash account twice.
  */
 const REGISTRATION_NAME_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
@@ -34,8 +35,8 @@ const REGISTRATION_NAME_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
  * One registration's module: its services under its tokens, a private `HttpModule`, and what it exports.
  *
  * Nest instantiates a dynamic module per registration, so each has its own options, token engine, timer and axios
- * instance. The services are provided under `getEnkash*Token(name)` only: the classes themselves for the unnamed
- * registration, strings for a named one, so that `app.get(EnkashAuthService)` can never return a named one.
+ * instance. The services are provided under `getEnkash*Token(registrationName)` only: the classes themselves for the
+ * unnamed registration, strings for a named one, so that `app.get(EnkashAuthService)` can never return a named one.
  *
  * The `HttpModule` is registered with `registerAsync` (unlike `register`), which creates the axios instance when the
  * application boots, so that two applications built from one module tree (as e2e tests do) never share an instance
@@ -45,15 +46,17 @@ function registration(module: DynamicModule, givenName: string | undefined): Dyn
   if (givenName !== undefined && !REGISTRATION_NAME_PATTERN.test(String(givenName))) {
     throw new EnkashAuthError('config', invalidRegistrationName(givenName));
   }
-  const name = registrationNameOf(givenName);
-  const authToken = getEnkashAuthToken(name);
-  const httpToken = getEnkashHttpToken(name);
+  const registrationName = registrationNameOf(givenName);
+  const authToken = getEnkashAuthToken(registrationName);
+  const httpToken = getEnkashHttpToken(registrationName);
   return {
     ...module,
     imports: [...(module.imports ?? []), HttpModule.registerAsync({ useFactory: () => ({}) })],
     providers: [
       ...(module.providers ?? []),
-      { provide: ENKASH_REGISTRATION_NAME, useValue: name },
+      { provide: ENKASH_REGISTRATION_NAME, useValue: registrationName },
+      // How this registration's EnkashAuthService checks that no other registration has its name.
+      { provide: ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN, useValue: authToken },
       { provide: authToken, useClass: EnkashAuthService },
       { provide: httpToken, useClass: EnkashHttpService },
       // How this registration's EnkashHttpService finds its EnkashAuthService (or a test's override of it).
@@ -66,7 +69,8 @@ function registration(module: DynamicModule, givenName: string | undefined): Dyn
 /**
  * Gives the application an {@link EnkashAuthService} that keeps a valid EnKash access token, an
  * {@link EnkashHttpService} that sends it with every call to EnKash, and the {@link EnkashAuthInterceptor} for
- * controllers. Register it once per EnKash account: unnamed, and with `name` for each further account.
+ * controllers. Register it once per EnKash account: one registration unnamed, and one with a `name` for each further
+ * account.
  *
  * @example
  * EnkashAuthModule.forRootAsync(enkashConfig.asProvider())

@@ -16,6 +16,15 @@ export const ENKASH_REGISTRATION_NAME = Symbol('ENKASH_REGISTRATION_NAME');
 /** The `EnkashAuthService` of the registration a provider belongs to, whatever token it is provided under. */
 export const ENKASH_REGISTRATION_AUTH = Symbol('ENKASH_REGISTRATION_AUTH');
 
+/**
+ * The injection token the registration's `EnkashAuthService` is provided under
+ * (`getEnkashAuthToken(registrationName)`), for the service to find every provider under it without importing
+ * `enkash-registration.tokens.ts`, which imports the service.
+ */
+export const ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN = Symbol(
+  'ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN',
+);
+
 /** The validated options with defaults applied, shared by every provider of one module registration. */
 export const ENKASH_RESOLVED_OPTIONS = Symbol('ENKASH_RESOLVED_OPTIONS');
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type {
+  InjectionToken,
   OnApplicationBootstrap,
   OnApplicationShutdown,
   OnModuleDestroy,
@@ -11,6 +12,7 @@ import { Subject } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
 import { duplicateRegistration } from './enkash-auth.messages.js';
 import {
+  ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN,
   ENKASH_REGISTRATION_NAME,
   ENKASH_RESOLVED_OPTIONS,
   ENKASH_SHARED_STORE,
@@ -18,8 +20,6 @@ import {
 import { EnkashAuthError } from './errors/enkash-auth.error.js';
 import { bridgeToEventEmitter } from './events/event-emitter-bridge.js';
 import type { EnkashTokenEvent, TokenEngineEvent } from './events/enkash-token-event.interface.js';
-import { DEFAULT_ENKASH_REGISTRATION } from './enkash-auth.constants.js';
-import { getEnkashAuthToken } from './registration/enkash-registration.tokens.js';
 import { loggerContextOf, renewalTimeoutNameOf } from './registration/registration-names.js';
 import type { SharedStoreHandle } from './enkash-auth.providers.js';
 import { tokenStoreKey } from './store/token-store-key.js';
@@ -38,7 +38,10 @@ import { TokenEngine } from './token/token-engine.js';
 export class EnkashAuthService
   implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
 {
-  /** The registration this service belongs to: its `name`, or `'default'` for the unnamed one. */
+  /**
+   * The name of the registration this service belongs to: the `name` given to `forRoot`/`forRootAsync`, or
+   * `'default'` for the unnamed one.
+   */
   readonly registrationName: string;
   /**
    * Every token obtained (`acquired`, `renewed`), failed token request (`failed`) and token EnKash refused
@@ -59,16 +62,18 @@ export class EnkashAuthService
   constructor(
     @Inject(ENKASH_RESOLVED_OPTIONS) options: ResolvedEnkashAuthOptions,
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(ENKASH_REGISTRATION_NAME) registrationName: string,
+    // Injected rather than computed with getEnkashAuthToken(), whose file imports this one.
+    @Inject(ENKASH_REGISTRATION_AUTH_INJECTION_TOKEN)
+    private readonly injectionToken: InjectionToken,
     // The host's registry when it imports ScheduleModule.forRoot(); a private one otherwise. Never forRoot() here:
     // a second forRoot() would run every cron job of the host twice.
     @Optional() schedulerRegistry?: SchedulerRegistry,
     @Optional()
     @Inject(ENKASH_SHARED_STORE)
     private readonly sharedStore?: SharedStoreHandle | null,
-    // Absent only when a test constructs the service's module by hand without the name provider.
-    @Optional() @Inject(ENKASH_REGISTRATION_NAME) registrationName?: string,
   ) {
-    this.registrationName = registrationName ?? DEFAULT_ENKASH_REGISTRATION;
+    this.registrationName = registrationName;
     this.logger = new Logger(loggerContextOf(this.registrationName));
     this.acquireOnStartup = options.acquireOnStartup;
     this.events$ = this.events.asObservable();
@@ -132,12 +137,12 @@ export class EnkashAuthService
   }
 
   /**
-   * @internal Fails the boot when this registration's name is registered twice: two token engines for one account
-   * would revoke each other's tokens, and injection by name would pick either. Then emits {@link events$} through
-   * `@nestjs/event-emitter`, when the application uses it.
+   * @internal Fails the boot when this registration's name is registered twice: two token engines for one EnKash
+   * account would revoke each other's tokens, and injection by registration name would pick either. Then emits
+   * {@link events$} through `@nestjs/event-emitter`, when the application uses it.
    */
   onModuleInit(): void {
-    const sameName = this.moduleRef.get(getEnkashAuthToken(this.registrationName), {
+    const sameName = this.moduleRef.get(this.injectionToken, {
       strict: false,
       each: true,
     });

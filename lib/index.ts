@@ -21,7 +21,7 @@ export { EnkashToken } from './interceptors/enkash-token.decorator.js';
 export {
   InjectEnkashAuth,
   InjectEnkashHttp,
-  UseEnkashAccount,
+  UseEnkashRegistration,
 } from './registration/enkash-registration.decorators.js';
 export {
   getEnkashAuthToken,

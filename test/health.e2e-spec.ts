@@ -100,7 +100,7 @@ describe('GET /health of the sample app, over HTTP', () => {
       expect(status).toBe(200);
       const enkash = {
         status: 'up',
-        account: 'default',
+        registration: 'default',
         state: 'valid',
         expiresAt: expect.stringMatching(ISO_TIMESTAMP),
         nextRenewalAt: expect.stringMatching(ISO_TIMESTAMP),
@@ -143,7 +143,7 @@ describe('GET /health of the sample app, over HTTP', () => {
       expect(status).toBe(503);
       const enkash = {
         status: 'down',
-        account: 'default',
+        registration: 'default',
         state: 'idle',
         expiresAt: null,
         nextRenewalAt: null,
@@ -184,7 +184,7 @@ describe('GET /health of the sample app, over HTTP', () => {
         expect(status).toBe(503);
         expect(body.error.enkash).toEqual({
           status: 'down',
-          account: 'default',
+          registration: 'default',
           state: 'locked_out',
           expiresAt: null,
           nextRenewalAt: null,
@@ -209,7 +209,7 @@ describe('GET /health of the sample app, over HTTP', () => {
         expect(status).toBe(503);
         expect(body.error.enkash).toEqual({
           status: 'down',
-          account: 'default',
+          registration: 'default',
           state: 'retrying',
           expiresAt: null,
           nextRenewalAt: expect.stringMatching(ISO_TIMESTAMP),

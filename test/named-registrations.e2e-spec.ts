@@ -22,7 +22,7 @@ import {
   getEnkashHttpToken,
   InjectEnkashAuth,
   InjectEnkashHttp,
-  UseEnkashAccount,
+  UseEnkashRegistration,
 } from '../lib/index.js';
 import type { EnkashAuthOptions } from '../lib/index.js';
 import { startEnkashSimulator } from '../lib/testing/index.js';
@@ -70,20 +70,20 @@ class PayoutsController {
     return { token };
   }
 
-  @UseEnkashAccount('cards')
+  @UseEnkashRegistration('cards')
   @Get('cards-token')
   cardsToken(@EnkashToken() token: string): { token: string } {
     return { token };
   }
 
-  @UseEnkashAccount('crads')
+  @UseEnkashRegistration('crads')
   @Get('misspelt')
   misspelt(): string {
     return 'never';
   }
 }
 
-@UseEnkashAccount('cards')
+@UseEnkashRegistration('cards')
 @UseInterceptors(EnkashAuthInterceptor)
 @Controller('cards')
 class CardsController {
@@ -92,7 +92,7 @@ class CardsController {
     return { token };
   }
 
-  @UseEnkashAccount('default')
+  @UseEnkashRegistration('default')
   @Get('payouts-token')
   payoutsToken(@EnkashToken() token: string): { token: string } {
     return { token };
@@ -230,7 +230,7 @@ describe('two EnKash registrations in one application', () => {
     expect(both.cardsAuth.getStatus().state).toBe('closed');
   });
 
-  it('gives a route the token of the registration @UseEnkashAccount names, the unnamed one otherwise', async () => {
+  it('gives a route the token of the registration @UseEnkashRegistration names, the unnamed one otherwise', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         EnkashAuthModule.forRoot(optionsFor(payouts)),

@@ -129,7 +129,7 @@ describe('npm start, with nothing configured', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
       status: 'ok',
-      info: { enkash: { status: 'up', account: 'default', state: 'valid' } },
+      info: { enkash: { status: 'up', registration: 'default', state: 'valid' } },
     });
   });
 

@@ -11,7 +11,10 @@ export type EnkashTokenGrant = 'password' | 'refresh_token' | 'store';
 
 /** What every token event carries. */
 interface EnkashTokenEventBase {
-  /** The registration the token belongs to: its `name`, or `'default'` for the unnamed one. */
+  /**
+   * The name of the registration the token belongs to: the `name` given to `forRoot`/`forRootAsync`, or `'default'`
+   * for the unnamed one.
+   */
   readonly registration: string;
   /** When the event happened. */
   readonly at: Date;

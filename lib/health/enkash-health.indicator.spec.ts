@@ -91,7 +91,7 @@ describe('EnkashHealthIndicator', () => {
       expect(result).toEqual({
         enkash: {
           status: expected,
-          account: 'default',
+          registration: 'default',
           state,
           expiresAt: '2031-05-04T10:00:00.000Z',
           nextRenewalAt: '2031-05-04T09:55:00.000Z',
@@ -118,11 +118,11 @@ describe('EnkashHealthIndicator', () => {
     const result = indicator.isHealthy();
 
     expect(Object.keys(result.enkash).sort()).toEqual([
-      'account',
       'consecutiveFailures',
       'expiresAt',
       'lastErrorCode',
       'nextRenewalAt',
+      'registration',
       'state',
       'status',
     ]);
@@ -147,25 +147,25 @@ describe('EnkashHealthIndicator', () => {
     it('checks the unnamed one by default', () => {
       payoutsValidCardsLockedOut();
 
-      expect(indicator.isHealthy().enkash).toMatchObject({ status: 'up', account: 'default' });
+      expect(indicator.isHealthy().enkash).toMatchObject({ status: 'up', registration: 'default' });
     });
 
-    it('checks the one named by `account`', () => {
+    it('checks the one named by `registration`', () => {
       payoutsValidCardsLockedOut();
 
-      const result = indicator.isHealthy('enkash-cards', { account: 'cards' });
+      const result = indicator.isHealthy('enkash-cards', { registration: 'cards' });
 
       expect(result['enkash-cards']).toMatchObject({
         status: 'down',
-        account: 'cards',
+        registration: 'cards',
         state: 'locked_out',
       });
     });
 
-    it('fails with a config error naming an unknown account, rather than reporting it down', () => {
+    it('fails with a config error naming an unknown registration, rather than reporting it down', () => {
       let thrown: unknown;
       try {
-        indicator.isHealthy('enkash', { account: 'card' });
+        indicator.isHealthy('enkash', { registration: 'card' });
       } catch (error) {
         thrown = error;
       }

@@ -13,10 +13,10 @@ import { findEnkashRegistration } from '../registration/find-registration.js';
 /** Options of {@link EnkashHealthIndicator.isHealthy}. */
 export interface EnkashHealthCheckOptions {
   /**
-   * The registration to check: the `name` given to `forRoot`/`forRootAsync`.
-   * Default: the unnamed registration (`'default'`).
+   * The name of the registration to check: the `name` given to `forRoot`/`forRootAsync`, as in the events'
+   * `registration`. Default: the unnamed registration (`'default'`).
    */
-  account?: string;
+  registration?: string;
 }
 
 /**
@@ -24,8 +24,8 @@ export interface EnkashHealthCheckOptions {
  * A type alias rather than an interface, so that it fits terminus's `Record<string, unknown>` for additional data.
  */
 export type EnkashHealthDetails = {
-  /** The registration checked: its `name`, or `'default'`. */
-  account: string;
+  /** The name of the registration checked: its `name`, or `'default'` (as in the events' `registration`). */
+  registration: string;
   /** Where the token engine stands; see `EnkashTokenState`. */
   state: EnkashTokenState;
   /** When the held token expires (ISO 8601), or `null` when none is held. */
@@ -71,27 +71,27 @@ export class EnkashHealthIndicator {
   ) {}
 
   /**
-   * The health of registration `options.account` (the unnamed one by default) under `key`.
+   * The health of the registration named `options.registration` (the unnamed one by default) under `key`.
    *
    * @param key The key of the result in terminus's answer. Default: `'enkash'`.
-   * @throws EnkashAuthError `config` when the application has no registration named `options.account`.
+   * @throws EnkashAuthError `config` when the application has no registration named `options.registration`.
    */
   isHealthy<const Key extends string = 'enkash'>(
     key: Key = 'enkash' as Key,
     options: EnkashHealthCheckOptions = {},
   ): HealthIndicatorResult<Key, 'up' | 'down', EnkashHealthDetails> {
-    const account = options.account ?? DEFAULT_ENKASH_REGISTRATION;
-    const status = findEnkashRegistration(this.moduleRef, account).getStatus();
-    const details = healthDetailsOf(account, status);
+    const registrationName = options.registration ?? DEFAULT_ENKASH_REGISTRATION;
+    const status = findEnkashRegistration(this.moduleRef, registrationName).getStatus();
+    const details = healthDetailsOf(registrationName, status);
     const check = this.indicators.check(key);
     return TOKEN_HELD.has(status.state) ? check.up(details) : check.down(details);
   }
 }
 
 /** Only the fields a probe needs, picked one by one: a field added to the status later is not published unseen. */
-function healthDetailsOf(account: string, status: EnkashTokenStatus): EnkashHealthDetails {
+function healthDetailsOf(registrationName: string, status: EnkashTokenStatus): EnkashHealthDetails {
   return {
-    account,
+    registration: registrationName,
     state: status.state,
     expiresAt: status.expiresAt?.toISOString() ?? null,
     nextRenewalAt: status.nextRenewalAt?.toISOString() ?? null,

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef, Reflector } from '@nestjs/core';
 import type { Observable } from 'rxjs';
-import { ENKASH_ACCOUNT_METADATA } from '../enkash-auth.constants.js';
+import { ENKASH_REGISTRATION_METADATA } from '../enkash-auth.constants.js';
 import type { EnkashAuthService } from '../enkash-auth.service.js';
 import type { EnkashAuthenticatedRequest } from '../interfaces/enkash-authenticated-request.interface.js';
 import { DEFAULT_ENKASH_REGISTRATION } from '../enkash-auth.constants.js';
@@ -13,7 +13,7 @@ import { isTokenFailure, tokenUnavailableAnswer } from './token-unavailable.exce
  * Guarantees a valid EnKash access token before a route handler runs, for `@UseInterceptors(EnkashAuthInterceptor)`
  * on a controller or route, or globally as `APP_INTERCEPTOR`. The token is on `request.enkash` and behind
  * `@EnkashToken()`. It is the unnamed registration's token, or that of the registration named with
- * `@UseEnkashAccount(name)` on the route or its controller.
+ * `@UseEnkashRegistration(registrationName)` on the route or its controller.
  *
  * When no token can be had the handler does not run: the client gets `503 Service Unavailable` (with `Retry-After`
  * when trying again may work) or `502 Bad Gateway` (EnKash rejected the credentials, or the configuration is wrong),
@@ -21,6 +21,7 @@ import { isTokenFailure, tokenUnavailableAnswer } from './token-unavailable.exce
  */
 @Injectable()
 export class EnkashAuthInterceptor implements NestInterceptor {
+  /** The `EnkashAuthService` of each registration a route has used, by registration name. */
   private readonly registrations = new Map<string, EnkashAuthService>();
 
   constructor(
@@ -59,17 +60,17 @@ export class EnkashAuthInterceptor implements NestInterceptor {
     return next.handle();
   }
 
-  /** The registration named by `@UseEnkashAccount()` on the route or its controller, or the unnamed one. */
+  /** The registration named by `@UseEnkashRegistration()` on the route or its controller, or the unnamed one. */
   private registrationFor(context: ExecutionContext): EnkashAuthService {
-    const name =
-      this.reflector.getAllAndOverride<string | undefined>(ENKASH_ACCOUNT_METADATA, [
+    const registrationName =
+      this.reflector.getAllAndOverride<string | undefined>(ENKASH_REGISTRATION_METADATA, [
         context.getHandler(),
         context.getClass(),
       ]) ?? DEFAULT_ENKASH_REGISTRATION;
-    let auth = this.registrations.get(name);
+    let auth = this.registrations.get(registrationName);
     if (auth === undefined) {
-      auth = findEnkashRegistration(this.moduleRef, name);
-      this.registrations.set(name, auth);
+      auth = findEnkashRegistration(this.moduleRef, registrationName);
+      this.registrations.set(registrationName, auth);
     }
     return auth;
   }

@@ -40,7 +40,7 @@ export interface EnkashAuthOptions {
   clientSecret: string;
   /** The registered e-mail (Payouts) or mobile number (Cards). Environment: `ENKASH_USERNAME`. */
   username: string;
-  /** The account's password. Never logged. Environment: `ENKASH_PASSWORD`. */
+  /** The EnKash account's password. Never logged. Environment: `ENKASH_PASSWORD`. */
   password: string;
   /** Path of the token endpoint, relative to `baseUrl`. Default: `/oauth/token`. Environment: `ENKASH_TOKEN_PATH`. */
   tokenPath?: string;

@@ -1,26 +1,32 @@
 import { Inject, SetMetadata } from '@nestjs/common';
 import type { CustomDecorator } from '@nestjs/common';
-import { ENKASH_ACCOUNT_METADATA } from '../enkash-auth.constants.js';
+import { ENKASH_REGISTRATION_METADATA } from '../enkash-auth.constants.js';
 import { getEnkashAuthToken, getEnkashHttpToken } from './enkash-registration.tokens.js';
 
 /**
- * Injects the {@link EnkashAuthService} of registration `name` (the unnamed one when `name` is left out).
+ * Injects the {@link EnkashAuthService} of the registration named `registrationName` (the unnamed one when it is left
+ * out).
  *
  * @example
  * constructor(@InjectEnkashAuth('cards') private readonly cardsAuth: EnkashAuthService) {}
  */
-export function InjectEnkashAuth(name?: string): PropertyDecorator & ParameterDecorator {
-  return Inject(getEnkashAuthToken(name));
+export function InjectEnkashAuth(
+  registrationName?: string,
+): PropertyDecorator & ParameterDecorator {
+  return Inject(getEnkashAuthToken(registrationName));
 }
 
 /**
- * Injects the {@link EnkashHttpService} of registration `name` (the unnamed one when `name` is left out).
+ * Injects the {@link EnkashHttpService} of the registration named `registrationName` (the unnamed one when it is left
+ * out).
  *
  * @example
  * constructor(@InjectEnkashHttp('cards') private readonly cards: EnkashHttpService) {}
  */
-export function InjectEnkashHttp(name?: string): PropertyDecorator & ParameterDecorator {
-  return Inject(getEnkashHttpToken(name));
+export function InjectEnkashHttp(
+  registrationName?: string,
+): PropertyDecorator & ParameterDecorator {
+  return Inject(getEnkashHttpToken(registrationName));
 }
 
 /**
@@ -28,11 +34,13 @@ export function InjectEnkashHttp(name?: string): PropertyDecorator & ParameterDe
  * registration's. A route's decorator wins over its controller's.
  *
  * @example
- * @UseEnkashAccount('cards')
+ * @UseEnkashRegistration('cards')
  * @UseInterceptors(EnkashAuthInterceptor)
  * @Controller('cards')
  * export class CardsController {}
  */
-export function UseEnkashAccount(name: string): CustomDecorator<typeof ENKASH_ACCOUNT_METADATA> {
-  return SetMetadata(ENKASH_ACCOUNT_METADATA, name);
+export function UseEnkashRegistration(
+  registrationName: string,
+): CustomDecorator<typeof ENKASH_REGISTRATION_METADATA> {
+  return SetMetadata(ENKASH_REGISTRATION_METADATA, registrationName);
 }

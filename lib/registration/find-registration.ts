@@ -5,16 +5,21 @@ import { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import { getEnkashAuthToken } from './enkash-registration.tokens.js';
 
 /**
- * The {@link EnkashAuthService} of registration `name`, wherever in the application it was registered (a test's
- * override of it included).
+ * The {@link EnkashAuthService} of the registration named `registrationName`, wherever in the application it was
+ * registered (a test's override of it included).
  *
  * @throws EnkashAuthError `config` when the application has no such registration.
  */
-export function findEnkashRegistration(moduleRef: ModuleRef, name: string): EnkashAuthService {
+export function findEnkashRegistration(
+  moduleRef: ModuleRef,
+  registrationName: string,
+): EnkashAuthService {
   try {
-    return moduleRef.get<EnkashAuthService>(getEnkashAuthToken(name), { strict: false });
+    return moduleRef.get<EnkashAuthService>(getEnkashAuthToken(registrationName), {
+      strict: false,
+    });
   } catch {
-    // Nest's own error names the token only; ours says how to register the account.
-    throw new EnkashAuthError('config', unknownRegistration(name));
+    // Nest's own error names the token only; ours says how to add the registration.
+    throw new EnkashAuthError('config', unknownRegistration(registrationName));
   }
 }

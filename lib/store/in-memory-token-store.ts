@@ -13,10 +13,10 @@ interface Subscription {
 }
 
 /**
- * A {@link TokenStore} for the registrations of one process: several modules or accounts share one token per key
- * without Redis. It behaves as {@link RedisTokenStore} does (the longer-lived token wins, the lock expires, only its
- * owner releases it), and it reads the clock only through `Date.now()` and sets no timers, so that jest's fake
- * timers drive it: expiries are checked when read.
+ * A {@link TokenStore} for the registrations of one process: those given it that log in to one EnKash account share
+ * one token (the key names the EnKash account) without Redis. It behaves as {@link RedisTokenStore} does (the
+ * longer-lived token wins, the lock expires, only its owner releases it), and it reads the clock only through
+ * `Date.now()` and sets no timers, so that jest's fake timers drive it: expiries are checked when read.
  */
 export class InMemoryTokenStore implements TokenStore {
   private readonly tokens = new Map<string, SharedEnkashToken>();

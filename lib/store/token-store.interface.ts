@@ -15,8 +15,9 @@ export interface SharedEnkashToken {
  * Where the instances of an application share their EnKash token and coordinate its renewal: EnKash's refresh grant
  * revokes the previous access token at once, so only one instance may renew, and the others must adopt its token.
  *
- * Keys are opaque strings chosen by the library (a hash of the account), one per EnKash account. Every method may
- * reject or never answer: the library bounds each call with a short timeout and carries on without the store.
+ * Keys are opaque strings chosen by the library (a hash of what identifies the EnKash account), one per EnKash
+ * account whatever the registrations that log in to it are named. Every method may reject or never answer: the
+ * library bounds each call with a short timeout and carries on without the store.
  *
  * Implementations: {@link RedisTokenStore} across processes, {@link InMemoryTokenStore} within one process.
  */

@@ -113,8 +113,8 @@ class EnkashSimulatorServer implements EnkashSimulator, TokenEndpointState {
     return this.tokens.currentAccess(Date.now())?.value;
   }
 
-  environment(name?: string): Readonly<Record<string, string>> {
-    return simulatorEnvironment(this.url, this.options, name);
+  environment(registrationName?: string): Readonly<Record<string, string>> {
+    return simulatorEnvironment(this.url, this.options, registrationName);
   }
 
   listen(port: number): Promise<void> {

@@ -27,13 +27,13 @@ function usageErrorOf(args: string[], environment: NodeJS.ProcessEnv = {}): stri
 describe('the enkash-simulator command line', () => {
   it('defaults to port 4010, the unnamed registration and the simulator’s own credentials', () => {
     expect(SIMULATOR_CLI_DEFAULT_PORT).toBe(4010);
-    expect(settingsOf([])).toEqual({ port: 4010, name: undefined, simulator: {} });
+    expect(settingsOf([])).toEqual({ port: 4010, registrationName: undefined, simulator: {} });
   });
 
   it('reads every flag, as --flag value and as --flag=value', () => {
     const expected: SimulatorCliSettings = {
       port: 0,
-      name: 'business-unit-2',
+      registrationName: 'business-unit-2',
       simulator: {
         clientId: 'id',
         clientSecret: 'secret',
@@ -68,7 +68,7 @@ describe('the enkash-simulator command line', () => {
     });
     expect(settings).toEqual({
       port: 4999,
-      name: 'cards',
+      registrationName: 'cards',
       simulator: {
         clientId: 'env-id',
         clientSecret: 'env-secret',
@@ -86,11 +86,15 @@ describe('the enkash-simulator command line', () => {
       ENKASH_SIMULATOR_USERNAME: '',
       ENKASH_SIMULATOR_TOKEN_LIFETIME: '',
     });
-    expect(settings).toEqual({ port: 5000, name: undefined, simulator: { password: 'from-flag' } });
+    expect(settings).toEqual({
+      port: 5000,
+      registrationName: undefined,
+      simulator: { password: 'from-flag' },
+    });
   });
 
   it('accepts default as the name of the unnamed registration', () => {
-    expect(settingsOf(['--name', 'default']).name).toBe('default');
+    expect(settingsOf(['--name', 'default']).registrationName).toBe('default');
   });
 
   it('asks for help with --help, whatever else is given', () => {

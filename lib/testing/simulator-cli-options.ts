@@ -17,7 +17,7 @@ const SETTINGS = {
   username: { flag: 'username', variable: 'ENKASH_SIMULATOR_USERNAME' },
   password: { flag: 'password', variable: 'ENKASH_SIMULATOR_PASSWORD' },
   tokenLifetimeSeconds: { flag: 'token-lifetime', variable: 'ENKASH_SIMULATOR_TOKEN_LIFETIME' },
-  name: { flag: 'name', variable: 'ENKASH_SIMULATOR_NAME' },
+  registrationName: { flag: 'name', variable: 'ENKASH_SIMULATOR_NAME' },
 } as const;
 
 type Setting = keyof typeof SETTINGS;
@@ -45,7 +45,7 @@ Options (each may also come from the environment variable shown; the flag wins):
   --token-lifetime SECONDS  lifetime of the access tokens it issues (default 86399)
                             ${SETTINGS.tokenLifetimeSeconds.variable}
   --name NAME               write the variables of registration NAME: ENKASH_<NAME>_BASE_URL, ...
-                            ${SETTINGS.name.variable}
+                            ${SETTINGS.registrationName.variable}
   --help                    print this and exit
 
 Values with spaces or other characters a shell would interpret are written in single quotes.
@@ -55,8 +55,8 @@ Values with spaces or other characters a shell would interpret are written in si
 export interface SimulatorCliSettings {
   /** The port to listen on; `0` for a free one. */
   port: number;
-  /** The registration whose variables are written (`undefined`: the unnamed one, plain `ENKASH_*`). */
-  name: string | undefined;
+  /** The name of the registration whose variables are written (`undefined`: the unnamed one, plain `ENKASH_*`). */
+  registrationName: string | undefined;
   /** The simulator's options; a setting not given is left out, for the simulator's default. */
   simulator: Pick<
     EnkashSimulatorOptions,
@@ -126,7 +126,7 @@ function lifetimeOf({ text, source }: Given): number {
   return seconds;
 }
 
-function nameOf({ text, source }: Given): string {
+function registrationNameOf({ text, source }: Given): string {
   if (!isRegistrationName(text)) {
     throw new SimulatorCliUsageError(
       `${source} must be lower-case letters and digits in words joined by '-' (e.g. cards), got ${JSON.stringify(text)}`,
@@ -150,8 +150,8 @@ function credentialOf({ text, source }: Given): string {
  * Reads the command line (`process.argv.slice(2)`) and the environment of `enkash-simulator`: `--flag value` and
  * `--flag=value` both work; a flag wins over its `ENKASH_SIMULATOR_*` variable; an empty variable counts as unset.
  *
- * @throws SimulatorCliUsageError naming the flag or variable at fault (an unknown flag, a port, lifetime or name that
- * makes no sense, an empty credential).
+ * @throws SimulatorCliUsageError naming the flag or variable at fault (an unknown flag, a port, lifetime or
+ * registration name that makes no sense, an empty credential).
  */
 export function parseSimulatorCliArguments(
   args: readonly string[],
@@ -183,10 +183,11 @@ export function parseSimulatorCliArguments(
 
   const port = given('port');
   const lifetime = given('tokenLifetimeSeconds');
-  const name = given('name');
+  const registrationName = given('registrationName');
   const settings: SimulatorCliSettings = {
     port: port === undefined ? SIMULATOR_CLI_DEFAULT_PORT : portOf(port),
-    name: name === undefined ? undefined : nameOf(name),
+    registrationName:
+      registrationName === undefined ? undefined : registrationNameOf(registrationName),
     simulator: {},
   };
   if (lifetime !== undefined) settings.simulator.tokenLifetimeSeconds = lifetimeOf(lifetime);

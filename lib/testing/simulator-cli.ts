@@ -66,7 +66,7 @@ async function run(settings: SimulatorCliSettings): Promise<void> {
     return;
   }
   closeOnSignal(simulator);
-  process.stdout.write(dotenvText(simulator.environment(settings.name)));
+  process.stdout.write(dotenvText(simulator.environment(settings.registrationName)));
   say(`listening on ${simulator.url} (token endpoint ${simulator.options.tokenPath})`);
   say('the ENKASH_* lines for your app are on stdout. Ctrl-C stops it.');
 }

@@ -16,34 +16,38 @@ const LIBRARY_TOKEN_PATH = '/oauth/token';
 /** Lower-case letters and digits in words joined by `-`, as the library accepts for a registration's name. */
 const REGISTRATION_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
-/** Whether the library accepts `name` as a registration's name (`cards`, `business-unit-2`; not `Cards`, `my_cards`). */
-export function isRegistrationName(name: string): boolean {
-  return REGISTRATION_NAME.test(name);
+/**
+ * Whether the library accepts `text` as a registration's name (`cards`, `business-unit-2`; not `Cards`,
+ * `my_cards`).
+ */
+export function isRegistrationName(text: string): boolean {
+  return REGISTRATION_NAME.test(text);
 }
 
 /** `ENKASH_` for the unnamed registration, else `ENKASH_<NAME>_` with `-` turned into `_` (`ENKASH_CARDS_`). */
-function variablePrefix(name: string | undefined): string {
-  if (name === undefined || name === UNNAMED_REGISTRATION) return 'ENKASH_';
-  return `ENKASH_${name.toUpperCase().replace(/-/g, '_')}_`;
+function variablePrefix(registrationName: string | undefined): string {
+  if (registrationName === undefined || registrationName === UNNAMED_REGISTRATION) return 'ENKASH_';
+  return `ENKASH_${registrationName.toUpperCase().replace(/-/g, '_')}_`;
 }
 
 /**
- * The environment variables that point registration `name` (the unnamed one when left out) at a simulator listening
- * on `url` with `options`; frozen, so that a caller cannot change what the next call returns.
+ * The environment variables that point the registration named `registrationName` (the unnamed one when left out) at
+ * a simulator listening on `url` with `options`; frozen, so that a caller cannot change what the next call returns.
  *
- * @throws RangeError when `name` is not a name the library would accept.
+ * @throws RangeError when `registrationName` is not a name the library would accept.
  */
 export function simulatorEnvironment(
   url: string,
   options: ResolvedSimulatorOptions,
-  name?: string,
+  registrationName?: string,
 ): Readonly<Record<string, string>> {
-  if (name !== undefined && !isRegistrationName(name)) {
+  if (registrationName !== undefined && !isRegistrationName(registrationName)) {
     throw new RangeError(
-      `name must be lower-case letters and digits in words joined by '-', got ${JSON.stringify(name)}`,
+      "a registration name must be lower-case letters and digits in words joined by '-', got " +
+        JSON.stringify(registrationName),
     );
   }
-  const prefix = variablePrefix(name);
+  const prefix = variablePrefix(registrationName);
   const variables: Record<string, string> = {
     [`${prefix}BASE_URL`]: url,
     [`${prefix}CLIENT_ID`]: options.clientId,

@@ -200,15 +200,16 @@ export interface EnkashSimulator {
    * The environment variables that point a registration of the library at this simulator, with its current
    * credentials: `ENKASH_BASE_URL`, `ENKASH_CLIENT_ID`, `ENKASH_CLIENT_SECRET`, `ENKASH_USERNAME`, `ENKASH_PASSWORD`,
    * and `ENKASH_TOKEN_PATH` only when the simulator's `tokenPath` is not the library's default `/oauth/token`. With
-   * `name` (e.g. `'cards'`), the variables of that registration: `ENKASH_CARDS_BASE_URL`, ...; `'default'` or no name
-   * is the unnamed registration. A frozen object, a snapshot taken when called.
+   * `registrationName` (e.g. `'cards'`), the variables of that registration: `ENKASH_CARDS_BASE_URL`, ...; `'default'`
+   * or no name is the unnamed registration. A frozen object, a snapshot taken when called.
    *
-   * @throws RangeError when `name` is not a registration name the library accepts (lower-case words joined by `-`).
+   * @throws RangeError when `registrationName` is not a registration name the library accepts (lower-case words
+   * joined by `-`).
    * @example
    * Object.assign(process.env, simulator.environment());
    * const app = await Test.createTestingModule({ imports: [AppModule] }).compile();
    */
-  environment(name?: string): Readonly<Record<string, string>>;
+  environment(registrationName?: string): Readonly<Record<string, string>>;
   /** Sets the access token lifetime (seconds, fractions allowed) of tokens issued from now on. */
   setTokenLifetime(seconds: number): void;
   /** Queues a fault for upcoming token requests; faults apply in the order they were injected. */
