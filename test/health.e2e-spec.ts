@@ -104,6 +104,7 @@ describe('GET /health of the sample app, over HTTP', () => {
         state: 'valid',
         expiresAt: expect.stringMatching(ISO_TIMESTAMP),
         nextRenewalAt: expect.stringMatching(ISO_TIMESTAMP),
+        nextRetryAt: null,
         lastErrorCode: null,
         consecutiveFailures: 0,
       };
@@ -147,6 +148,7 @@ describe('GET /health of the sample app, over HTTP', () => {
         state: 'idle',
         expiresAt: null,
         nextRenewalAt: null,
+        nextRetryAt: null,
         lastErrorCode: null,
         consecutiveFailures: 0,
       };
@@ -188,6 +190,7 @@ describe('GET /health of the sample app, over HTTP', () => {
           state: 'locked_out',
           expiresAt: null,
           nextRenewalAt: null,
+          nextRetryAt: null,
           lastErrorCode: code,
           consecutiveFailures: 1,
         });
@@ -212,7 +215,8 @@ describe('GET /health of the sample app, over HTTP', () => {
           registration: 'default',
           state: 'retrying',
           expiresAt: null,
-          nextRenewalAt: expect.stringMatching(ISO_TIMESTAMP),
+          nextRenewalAt: null,
+          nextRetryAt: expect.stringMatching(ISO_TIMESTAMP),
           lastErrorCode: code,
           consecutiveFailures: 1,
         });

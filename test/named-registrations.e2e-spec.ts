@@ -190,7 +190,11 @@ describe('two EnKash registrations in one application', () => {
     expect(moduleRef.get(SchedulerRegistry).getTimeouts().sort()).toEqual(
       [CARDS_TIMEOUT, ENKASH_TOKEN_RENEWAL_TIMEOUT].sort(),
     );
-    await until(() => both.cardsAuth.getStatus().renewals === 2, 5_000, 'the cards token renewed');
+    await until(
+      () => both.cardsAuth.getStatus().tokensObtained === 2,
+      5_000,
+      'the cards token renewed',
+    );
 
     expect(cards.stats.refreshGrants).toBe(1);
     expect(both.cardsAuth.getCachedAccessToken()).toBe(cards.currentAccessToken);

@@ -140,7 +140,7 @@ describe('the sample app against the EnKash simulator', () => {
       await startApp();
       const before = await get('/enkash/status');
       expect(before.status).toBe(200);
-      expect(before.body).toMatchObject({ state: 'idle', expiresAt: null, renewals: 0 });
+      expect(before.body).toMatchObject({ state: 'idle', expiresAt: null, tokensObtained: 0 });
 
       await get('/payouts/balance');
       const after = await get('/enkash/status');
@@ -150,8 +150,9 @@ describe('the sample app against the EnKash simulator', () => {
         state: 'valid',
         expiresAt: expect.any(String),
         nextRenewalAt: expect.any(String),
-        lastRenewalAt: expect.any(String),
-        renewals: 1,
+        nextRetryAt: null,
+        lastObtainedAt: expect.any(String),
+        tokensObtained: 1,
         consecutiveFailures: 0,
         lastErrorCode: null,
       });

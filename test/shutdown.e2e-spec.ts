@@ -222,16 +222,20 @@ describe('closing the application', () => {
     const { auth } = await boot();
     const failure = await watch.settle(auth.getAccessToken());
     expect(failure).toMatchObject({ ok: false, error: { code: 'server_error' } });
-    const { state, nextRenewalAt } = auth.getStatus();
+    const { state, nextRetryAt } = auth.getStatus();
     expect(state).toBe('retrying');
     expect(watch.linesAt('warn').join('\n')).toMatch(/retrying in/);
-    const retryDueAt = nextRenewalAt?.getTime() ?? Number.NaN;
+    const retryDueAt = nextRetryAt?.getTime() ?? Number.NaN;
     expect(retryDueAt).toBeGreaterThan(Date.now());
 
     const { tookMs, loggedSinceClose } = await close();
 
     expect(tookMs).toBeLessThan(PROMPT_MS);
-    expect(auth.getStatus()).toMatchObject({ state: 'closed', nextRenewalAt: null });
+    expect(auth.getStatus()).toMatchObject({
+      state: 'closed',
+      nextRenewalAt: null,
+      nextRetryAt: null,
+    });
     // The kept-alive connection of the failed request is closed too.
     await expectNoResourceAddedSince(resourcesWithSimulator);
     await sleep(Math.max(0, retryDueAt - Date.now()) + 500);

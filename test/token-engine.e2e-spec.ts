@@ -124,7 +124,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
       expect(await resourceStatus(simulator, second)).toBe(200);
       expect(auth.getStatus()).toMatchObject({
         state: 'valid',
-        renewals: 2,
+        tokensObtained: 2,
         consecutiveFailures: 0,
       });
     });
@@ -151,7 +151,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
       // The renewal is due from 0.5 to 1 s in; the one after it as long again later.
       await until(() => simulator.tokenRequests.length >= 3, 1_500, 'the renewal');
       // The fallback's answer is held before a caller asks: until then callers get the token held before.
-      await until(() => auth.getStatus().renewals >= 2, 1_000, 'the fallback token');
+      await until(() => auth.getStatus().tokensObtained >= 2, 1_000, 'the fallback token');
 
       expect(simulator.tokenRequests.slice(0, 3).map((request) => request.grantType)).toEqual([
         'password',

@@ -66,7 +66,7 @@ describe("the README's prom-client example", () => {
 
     await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
     // The background retry within about a second, then the renewal 0.5 to 1 s into the token's life.
-    await until(() => auth.getStatus().renewals >= 2, 3_000, 'the retry and the renewal');
+    await until(() => auth.getStatus().tokensObtained >= 2, 3_000, 'the retry and the renewal');
     await app.close();
     app = undefined;
 

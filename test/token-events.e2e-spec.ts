@@ -374,7 +374,7 @@ describe('EnkashAuthService.events$ against the EnKash simulator', () => {
 
       await auth.getAccessToken();
       // Each renewal comes 0.5 to 1 s into the life of the token before it.
-      await until(() => auth.getStatus().renewals >= 3, 2_500, 'two renewals');
+      await until(() => auth.getStatus().tokensObtained >= 3, 2_500, 'two renewals');
       await until(
         () => watch.linesAt('warn').filter((line) => line.includes('threw')).length >= 2,
         500,
@@ -403,7 +403,7 @@ describe('EnkashAuthService.events$ against the EnKash simulator', () => {
         throw new Error('a subscriber bug');
       });
       await auth.getAccessToken();
-      await until(() => auth.getStatus().renewals >= 3, 2_500, 'two renewals');
+      await until(() => auth.getStatus().tokensObtained >= 3, 2_500, 'two renewals');
       await until(() => reported.length >= 3, 500, "RxJS's reports");
 
       expect(typesOf(events)).toEqual(['acquired', 'renewed', 'renewed']);

@@ -28,14 +28,16 @@ const REGISTRATION = {
 
 const EXPIRES_AT = new Date('2031-05-04T10:00:00.000Z');
 const NEXT_RENEWAL_AT = new Date('2031-05-04T09:55:00.000Z');
+const NEXT_RETRY_AT = new Date('2031-05-04T09:01:00.000Z');
 
 function statusIn(state: EnkashTokenState): EnkashTokenStatus {
   return {
     state,
     expiresAt: EXPIRES_AT,
     nextRenewalAt: NEXT_RENEWAL_AT,
-    lastRenewalAt: new Date('2031-05-04T09:00:00.000Z'),
-    renewals: 3,
+    nextRetryAt: NEXT_RETRY_AT,
+    lastObtainedAt: new Date('2031-05-04T09:00:00.000Z'),
+    tokensObtained: 3,
     consecutiveFailures: 2,
     lastErrorCode: 'server_error',
   };
@@ -95,6 +97,7 @@ describe('EnkashHealthIndicator', () => {
           state,
           expiresAt: '2031-05-04T10:00:00.000Z',
           nextRenewalAt: '2031-05-04T09:55:00.000Z',
+          nextRetryAt: '2031-05-04T09:01:00.000Z',
           lastErrorCode: 'server_error',
           consecutiveFailures: 2,
         },
@@ -104,10 +107,15 @@ describe('EnkashHealthIndicator', () => {
   });
 
   it('reports no expiry and no renewal as null', () => {
-    reporting('default', { ...statusIn('idle'), expiresAt: null, nextRenewalAt: null });
+    reporting('default', {
+      ...statusIn('idle'),
+      expiresAt: null,
+      nextRenewalAt: null,
+      nextRetryAt: null,
+    });
 
     expect(indicator.isHealthy()).toMatchObject({
-      enkash: { status: 'down', expiresAt: null, nextRenewalAt: null },
+      enkash: { status: 'down', expiresAt: null, nextRenewalAt: null, nextRetryAt: null },
     });
   });
 
@@ -122,6 +130,7 @@ describe('EnkashHealthIndicator', () => {
       'expiresAt',
       'lastErrorCode',
       'nextRenewalAt',
+      'nextRetryAt',
       'registration',
       'state',
       'status',

@@ -30,8 +30,10 @@ export type EnkashHealthDetails = {
   state: EnkashTokenState;
   /** When the held token expires (ISO 8601), or `null` when none is held. */
   expiresAt: string | null;
-  /** When the next renewal or retry is scheduled (ISO 8601), or `null` when none is. */
+  /** When the held token's renewal is scheduled (ISO 8601), or `null` when none is. */
   nextRenewalAt: string | null;
+  /** When the next attempt after a failed token request is scheduled (ISO 8601), or `null` when none is. */
+  nextRetryAt: string | null;
   /** Code of the last failed token request, or `null` when the last one succeeded. */
   lastErrorCode: EnkashAuthErrorCode | null;
   /** Token requests that failed in a row since the last success. */
@@ -95,6 +97,7 @@ function healthDetailsOf(registrationName: string, status: EnkashTokenStatus): E
     state: status.state,
     expiresAt: status.expiresAt?.toISOString() ?? null,
     nextRenewalAt: status.nextRenewalAt?.toISOString() ?? null,
+    nextRetryAt: status.nextRetryAt?.toISOString() ?? null,
     lastErrorCode: status.lastErrorCode,
     consecutiveFailures: status.consecutiveFailures,
   };

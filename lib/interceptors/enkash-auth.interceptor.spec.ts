@@ -17,7 +17,7 @@ function tokenService(outcome: string | Error): EnkashAuthService {
   return {
     getAccessToken: () =>
       typeof outcome === 'string' ? Promise.resolve(outcome) : Promise.reject(outcome),
-    getStatus: () => ({ nextRenewalAt: new Date(Date.now() + 2_000) }),
+    getStatus: () => ({ nextRetryAt: new Date(Date.now() + 2_000), nextRenewalAt: null }),
     registrationName: 'default',
   } as unknown as EnkashAuthService;
 }

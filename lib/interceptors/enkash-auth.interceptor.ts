@@ -39,9 +39,10 @@ export class EnkashAuthInterceptor implements NestInterceptor {
       token = await auth.getAccessToken();
     } catch (error) {
       if (!isTokenFailure(error) || context.getType() !== 'http') throw error;
+      const { nextRetryAt, nextRenewalAt } = auth.getStatus();
       const { exception, retryAfterSeconds } = tokenUnavailableAnswer(
         error,
-        auth.getStatus().nextRenewalAt,
+        nextRetryAt ?? nextRenewalAt,
       );
       // Not logged per request: the token engine has logged the failure once, with its details.
       if (retryAfterSeconds !== undefined) {

@@ -21,12 +21,14 @@ export interface EnkashTokenStatus {
   state: EnkashTokenState;
   /** When the held token expires, or `null` when none is held. */
   expiresAt: Date | null;
-  /** When the next renewal or retry is scheduled, or `null` when none is. */
+  /** When the held token's renewal is scheduled, or `null` when none is. */
   nextRenewalAt: Date | null;
-  /** When a token was last obtained (acquired or renewed), or `null`. */
-  lastRenewalAt: Date | null;
-  /** How many tokens were obtained since start (first acquisition included). */
-  renewals: number;
+  /** When the next attempt after a failed token request is scheduled, or `null` when none is. */
+  nextRetryAt: Date | null;
+  /** When a token was last obtained (the first, a renewal, or one adopted from the shared store), or `null`. */
+  lastObtainedAt: Date | null;
+  /** How many tokens were obtained since start: the first, every renewal, every token adopted from the store. */
+  tokensObtained: number;
   /** Token requests that failed in a row since the last success. */
   consecutiveFailures: number;
   /** Code of the last failure, or `null` when the last token request succeeded. */

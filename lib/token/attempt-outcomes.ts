@@ -91,18 +91,16 @@ export function adopt(
   if (tokenSet.lifetimeCapped) {
     effects.push({ kind: 'log', level: 'warn', message: lifetimeCapped(tokenSet.lifetimeMs) });
   }
-  effects.push(
-    {
-      kind: 'report',
-      event: obtainedEvent(
-        replacedValidToken,
-        source,
-        event.durationMs,
-        token.expiresAt,
-        new Date(epochMs),
-      ),
-    },
-  );
+  effects.push({
+    kind: 'report',
+    event: obtainedEvent(
+      replacedValidToken,
+      source,
+      event.durationMs,
+      token.expiresAt,
+      new Date(epochMs),
+    ),
+  });
   // A token found in the store outside a request has no callers waiting for it.
   if (event.kind === 'tokenObtained') effects.push({ kind: 'settleCallers', outcome: { token } });
   return { state: next, memory, effects };

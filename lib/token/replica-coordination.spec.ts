@@ -458,7 +458,7 @@ describe('several replicas of one account', () => {
       alone.close();
       await store.set(STORE_KEY, { accessToken: 'later', expiresAt: Date.now() + 600_000 });
       await advance(0);
-      expect(alone.getStatus().renewals).toBe(1);
+      expect(alone.getStatus().tokensObtained).toBe(1);
     });
   });
 });

@@ -136,14 +136,14 @@ export class TokenEngine {
     const { state, memory } = this;
     const nowMs = this.now();
     const streak = streakOf(state);
-    const dueAtMs =
-      state.kind === 'valid' ? state.renewAtMs : state.kind === 'retrying' ? state.retryAtMs : null;
+    const onWallClock = (atMs: number): Date => new Date(Date.now() + (atMs - nowMs));
     return {
       state: publishedState(state, nowMs),
       expiresAt: heldToken(state)?.expiresAt ?? null,
-      nextRenewalAt: dueAtMs === null ? null : new Date(Date.now() + (dueAtMs - nowMs)),
-      lastRenewalAt: memory.lastObtainedAt,
-      renewals: memory.tokensObtained,
+      nextRenewalAt: state.kind === 'valid' ? onWallClock(state.renewAtMs) : null,
+      nextRetryAt: state.kind === 'retrying' ? onWallClock(state.retryAtMs) : null,
+      lastObtainedAt: memory.lastObtainedAt,
+      tokensObtained: memory.tokensObtained,
       consecutiveFailures: streak?.failures ?? 0,
       lastErrorCode: streak?.lastError.code ?? null,
     };

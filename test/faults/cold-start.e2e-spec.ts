@@ -70,6 +70,7 @@ describe('faults at a cold start (first token acquisition)', () => {
         state: 'locked_out',
         lastErrorCode: 'invalid_credentials',
         nextRenewalAt: null,
+        nextRetryAt: null,
       });
       expect(bed.watch.linesAt('error').join('\n')).toContain(
         'EnKash rejected the username or password',
