@@ -4,6 +4,7 @@ import { LIFETIME_S } from '../../test/support/fake-token-server.js';
 import { useReplicas, useSharedStore } from '../../test/support/replica-engines.js';
 import { accepted, advance, replica } from '../../test/support/replica-engines.js';
 import { STORE_KEY, server, store } from '../../test/support/replica-engines.js';
+import { ListenerCountingStore } from '../../test/support/listener-counting-store.js';
 import { badCredentials } from '../../test/support/token-errors.js';
 
 // Replicas sharing a store: one renews under the lock, the others adopt its token; a lock-out stays one.
@@ -111,10 +112,13 @@ describe('several replicas of one account', () => {
     });
 
     it('stops listening to the store when closed', async () => {
-      const alone = replica('a', { store });
+      const counted = new ListenerCountingStore();
+      const alone = replica('a', { store: counted });
       await alone.getAccessToken();
+      expect(counted.listeners(STORE_KEY)).toBe(1);
       alone.close();
-      await store.set(STORE_KEY, { accessToken: 'later', expiresAt: Date.now() + 600_000 });
+      expect(counted.listeners(STORE_KEY)).toBe(0);
+      await counted.set(STORE_KEY, { accessToken: 'later', expiresAt: Date.now() + 600_000 });
       await advance(0);
       expect(alone.getStatus().tokensObtained).toBe(1);
     });
