@@ -13,6 +13,7 @@ import type {
 } from './interfaces/enkash-auth-options.interface.js';
 import type { TokenStore } from './store/token-store.interface.js';
 import { invalidConfiguration } from './enkash-auth.messages.js';
+import { parseUrl } from './http/request-target.js';
 
 type OptionName = keyof EnkashAuthOptions;
 
@@ -79,15 +80,6 @@ function checkRequiredText(
   }
   if (padded(value)) problems.push(whitespaceProblem(value, label, { secret }));
   return value;
-}
-
-/** The URL, or `undefined` when it does not parse. */
-function parseUrl(text: string): URL | undefined {
-  try {
-    return new URL(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

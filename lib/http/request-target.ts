@@ -18,10 +18,10 @@ export function fullRequestUrl(config: TargetConfig): string {
   return url;
 }
 
-/** Parses a URL; `undefined` when it is not an absolute URL. */
-function parse(url: string): URL | undefined {
+/** Parses a URL; `undefined` when it does not parse (it is not an absolute URL). */
+export function parseUrl(text: string): URL | undefined {
   try {
-    return new URL(url);
+    return new URL(text);
   } catch {
     return undefined;
   }
@@ -45,12 +45,12 @@ export class EnkashOrigin {
     ) {
       return true;
     }
-    return parse(fullRequestUrl(config))?.origin === this.origin;
+    return parseUrl(fullRequestUrl(config))?.origin === this.origin;
   }
 
   /** Whether an absolute URL (or an origin) is on EnKash's origin. */
   matchesUrl(url: string | undefined): boolean {
-    return url !== undefined && parse(url)?.origin === this.origin;
+    return url !== undefined && parseUrl(url)?.origin === this.origin;
   }
 }
 
@@ -62,7 +62,7 @@ export function describeTarget(config: TargetConfig & Pick<InternalAxiosRequestC
 } {
   const method = (config.method ?? 'get').toUpperCase();
   const full = fullRequestUrl(config);
-  const parsed = parse(full);
+  const parsed = parseUrl(full);
   if (parsed === undefined) {
     const path = full.split(/[?#]/, 1)[0] ?? '';
     return { method, url: path, path };
