@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
+import { sourceFiles } from './support/source-files.js';
 
 // No import cycle among the library's own files. A cycle works only while no module reads another's export before
 // that one has finished loading (a class used by a decorator, a constant read at the top level): it breaks on the
@@ -9,16 +10,6 @@ import ts from 'typescript';
 
 const rootDir = process.cwd();
 const libDir = join(rootDir, 'lib');
-
-/** Every `.ts` source file under `dir`, tests excluded. */
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    const isSource = entry.name.endsWith('.ts') && !/\.(e2e-)?spec\.ts$/.test(entry.name);
-    return entry.isFile() && isSource ? [path] : [];
-  });
-}
 
 /** Whether an import names nothing but types: `import type`, or `import { type A, type B }`. */
 function importsTypesOnly(clause: ts.ImportClause | undefined): boolean {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
+import { sourceFiles } from './support/source-files.js';
 
 /** One build's files of an entry point: its types and its code. */
 interface BuildFiles {
@@ -38,16 +39,6 @@ const REQUIRED_PEERS = [
   'rxjs',
   'reflect-metadata',
 ];
-
-/** Every `.ts` source file under `dir`, tests excluded. */
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    const isSource = entry.name.endsWith('.ts') && !/\.(e2e-)?spec\.ts$/.test(entry.name);
-    return entry.isFile() && isSource ? [path] : [];
-  });
-}
 
 /** Module specifiers of every import, `import type`, `export … from` and `import()` in the file. */
 function moduleSpecifiers(file: string): string[] {
