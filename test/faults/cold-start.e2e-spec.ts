@@ -32,7 +32,7 @@ describe('faults at a cold start (first token acquisition)', () => {
       expect(bed.grants()).toEqual({ password: received, refresh: 0 });
       if (received === 2) {
         expect(gapBetweenTokenRequests(bed.simulator, 0)).toBeGreaterThanOrEqual(
-          fault.retryNotBeforeMs - 50,
+          fault.retryAfterMs - 50,
         );
       }
       expect(bed.simulator.resourceCalls).toHaveLength(1);

@@ -202,8 +202,8 @@ export interface TransientFault {
   readonly name: string;
   /** The {@link EnkashAuthError} code a caller sees. */
   readonly code: EnkashAuthErrorCode;
-  /** The earliest the engine may try again after it, in milliseconds. */
-  readonly retryNotBeforeMs: number;
+  /** The `Retry-After` its answer announces, in milliseconds; 0 when it announces none. */
+  readonly retryAfterMs: number;
   /** How long a caller may wait before the failure reaches it. */
   readonly failsWithinMs: number;
   inject(bed: FaultBed, grant?: EnkashSimulatorGrant): void;
@@ -218,7 +218,7 @@ export const TRANSIENT_FAULTS: readonly TransientFault[] = [
   {
     name: 'connection refused',
     code: 'network',
-    retryNotBeforeMs: 0,
+    retryAfterMs: 0,
     failsWithinMs: PROMPT_MS,
     inject: (bed) => bed.proxy.down(),
     heal: (bed) => bed.proxy.up(),
@@ -226,7 +226,7 @@ export const TRANSIENT_FAULTS: readonly TransientFault[] = [
   {
     name: 'a hang past tokenRequestTimeoutMs',
     code: 'timeout',
-    retryNotBeforeMs: 0,
+    retryAfterMs: 0,
     failsWithinMs: TOKEN_TIMEOUT_MS + PROMPT_MS,
     inject: (bed, grant) => bed.simulator.injectFault({ kind: 'hang' }, { grant }),
     heal: healsByItself,
@@ -234,7 +234,7 @@ export const TRANSIENT_FAULTS: readonly TransientFault[] = [
   {
     name: '500',
     code: 'server_error',
-    retryNotBeforeMs: 0,
+    retryAfterMs: 0,
     failsWithinMs: PROMPT_MS,
     inject: (bed, grant) => bed.simulator.injectFault({ kind: 'server-error' }, { grant }),
     heal: healsByItself,
@@ -242,7 +242,7 @@ export const TRANSIENT_FAULTS: readonly TransientFault[] = [
   {
     name: '502 with an HTML page',
     code: 'server_error',
-    retryNotBeforeMs: 0,
+    retryAfterMs: 0,
     failsWithinMs: PROMPT_MS,
     inject: (bed, grant) => bed.simulator.injectFault({ kind: 'bad-gateway-html' }, { grant }),
     heal: healsByItself,
@@ -250,7 +250,7 @@ export const TRANSIENT_FAULTS: readonly TransientFault[] = [
   {
     name: '429 with Retry-After',
     code: 'rate_limited',
-    retryNotBeforeMs: RETRY_AFTER_SECONDS * 1_000,
+    retryAfterMs: RETRY_AFTER_SECONDS * 1_000,
     failsWithinMs: PROMPT_MS,
     inject: (bed, grant) =>
       bed.simulator.injectFault(
@@ -262,7 +262,7 @@ export const TRANSIENT_FAULTS: readonly TransientFault[] = [
   {
     name: 'malformed JSON',
     code: 'malformed_response',
-    retryNotBeforeMs: 0,
+    retryAfterMs: 0,
     failsWithinMs: PROMPT_MS,
     inject: (bed, grant) => bed.simulator.injectFault({ kind: 'malformed-json' }, { grant }),
     heal: healsByItself,
@@ -270,7 +270,7 @@ export const TRANSIENT_FAULTS: readonly TransientFault[] = [
   {
     name: 'a 200 without an access token',
     code: 'malformed_response',
-    retryNotBeforeMs: 0,
+    retryAfterMs: 0,
     failsWithinMs: PROMPT_MS,
     inject: (bed, grant) => bed.simulator.injectFault({ kind: 'no-access-token' }, { grant }),
     heal: healsByItself,
@@ -279,7 +279,7 @@ export const TRANSIENT_FAULTS: readonly TransientFault[] = [
 
 /** Background retries come after 0.5–1 s of backoff (or `Retry-After`); this bounds the wait for one in a test. */
 export function retryWithinMs(fault: TransientFault): number {
-  return Math.max(fault.retryNotBeforeMs, 1_000) + TOKEN_TIMEOUT_MS + 1_500;
+  return Math.max(fault.retryAfterMs, 1_000) + TOKEN_TIMEOUT_MS + 1_500;
 }
 
 /**
@@ -294,7 +294,7 @@ export function expectRetryNotTooSoon(
 ): void {
   if (fault.code === 'network') return;
   expect(gapBetweenTokenRequests(bed.simulator, failedIndex)).toBeGreaterThanOrEqual(
-    fault.retryNotBeforeMs - 50,
+    fault.retryAfterMs - 50,
   );
 }
 
