@@ -90,7 +90,7 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
       expect(tokensSeen(bed)).toEqual([held, renewed]);
       // One login, then the failed refresh grant (not received when refused) and the one that worked.
       expect(bed.grants()).toEqual({ password: 1, refresh: fault.code === 'network' ? 1 : 2 });
-      expectRetryNotTooSoon(bed, fault, 1);
+      expectRetryNotTooSoon(bed, fault);
       expect(bed.auth.getStatus()).toMatchObject({ state: 'valid', consecutiveFailures: 0 });
     });
   });
