@@ -41,7 +41,7 @@ describe('faults while renewing a token that has already expired', () => {
       expectSuccess(await bed.call());
       // The refresh token is still good: no password grant beyond the first login.
       expect(bed.grants()).toEqual({ password: 1, refresh: fault.code === 'network' ? 1 : 2 });
-      expectRetryNotTooSoon(bed, fault, 1);
+      expectRetryNotTooSoon(bed, fault);
     });
   });
 

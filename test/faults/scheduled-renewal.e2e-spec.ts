@@ -56,7 +56,7 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
   describe.each(TRANSIENT_FAULTS)('$name', (fault) => {
     it('keeps every call working with the valid token, then renews with the refresh grant on the retry', async () => {
       // Long enough for the retry (after Retry-After, for the 429) to land before the token's last moments.
-      const lifetimeSeconds = Math.max(5, 2 * (fault.retryNotBeforeMs / 1_000 + 1.5));
+      const lifetimeSeconds = Math.max(5, 2 * (fault.retryAfterMs / 1_000 + 1.5));
       const bed = await startFaultBed(lifetimeSeconds);
       const held = await bed.auth.getAccessToken();
       const caller = keepCalling(bed);
@@ -90,7 +90,7 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
       expect(tokensSeen(bed)).toEqual([held, renewed]);
       // One login, then the failed refresh grant (not received when refused) and the one that worked.
       expect(bed.grants()).toEqual({ password: 1, refresh: fault.code === 'network' ? 1 : 2 });
-      expectRetryNotTooSoon(bed, fault, 1);
+      expectRetryNotTooSoon(bed, fault);
       expect(bed.auth.getStatus()).toMatchObject({ state: 'valid', consecutiveFailures: 0 });
     });
   });

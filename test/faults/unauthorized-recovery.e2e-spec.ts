@@ -45,7 +45,7 @@ describe('faults while recovering from a resource 401', () => {
       expectSuccess(await bed.call());
       expect(bed.auth.getCachedAccessToken()).not.toBe(revoked);
       expect(bed.grants()).toEqual({ password: fault.code === 'network' ? 2 : 3, refresh: 0 });
-      expectRetryNotTooSoon(bed, fault, 1);
+      expectRetryNotTooSoon(bed, fault);
     });
   });
 
