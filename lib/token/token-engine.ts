@@ -150,6 +150,8 @@ export class TokenEngine {
   }
 
   private obtain(): Promise<HeldToken> {
+    // Joining the request under way changes nothing: the transition would ignore the ask.
+    if (this.running !== null) return this.running.result;
     this.dispatch({ kind: 'tokenAsked' });
     return this.joinOrReject();
   }
