@@ -3,7 +3,7 @@ import { context, describeEffect, events, states } from '../../test/support/engi
 import { transition } from './engine-transition.js';
 
 // The engine's rules as a table: every state × every event, with no timers and no network. Each cell reads
-// "next state: effects", or "ignored" when the state, the memory and the effects are all left as they were.
+// "next state: effects"; an event a row leaves out must be ignored: state, memory and effects all left as they were.
 
 const IGNORED = 'ignored';
 const ADOPTED = 'valid: arm 3300000 ms, log, report acquired, settle token';
@@ -14,92 +14,54 @@ const CLOSE = 'closed: cancel timer, shut down';
 const STORE_ADOPTED = 'valid: arm 3300000 ms, log, report acquired';
 const STORE_RENEWED = 'valid: arm 3300000 ms, log, report renewed';
 
-/** Rows: states; columns: events, in the order of `events`. */
-const table: Record<string, Record<keyof typeof events, string>> = {
+/** For each state, what each event does; every event a row leaves out is ignored in that state. */
+const table: Record<string, Partial<Record<string, string>>> = {
   idle: {
     startAsked: 'acquiring: cancel timer, start password',
     tokenAsked: 'acquiring: cancel timer, start password',
     refreshAsked: 'acquiring: cancel timer, start password',
-    timerFired: IGNORED,
-    tokenObtained: IGNORED,
-    'attemptFailed, retryable': IGNORED,
-    'attemptFailed, final': IGNORED,
     storeTokenFound: STORE_ADOPTED,
-    'tokenRefused, held token': IGNORED,
-    'tokenRefused, other token': IGNORED,
-    storeAnswersAgain: IGNORED,
     closeAsked: CLOSE,
   },
   acquiring: {
-    startAsked: IGNORED,
-    tokenAsked: IGNORED,
-    refreshAsked: IGNORED,
-    timerFired: IGNORED,
     tokenObtained: ADOPTED,
     'attemptFailed, retryable': RETRY,
     'attemptFailed, final': LOCK,
-    storeTokenFound: IGNORED,
-    'tokenRefused, held token': IGNORED,
-    'tokenRefused, other token': IGNORED,
-    storeAnswersAgain: IGNORED,
     closeAsked: CLOSE,
   },
   valid: {
-    startAsked: IGNORED,
     tokenAsked: 'renewing: cancel timer, start refresh_token',
     refreshAsked: 'renewing: cancel timer, start refresh_token',
     timerFired: 'renewing: cancel timer, start refresh_token',
-    tokenObtained: IGNORED,
-    'attemptFailed, retryable': IGNORED,
-    'attemptFailed, final': IGNORED,
     storeTokenFound: STORE_RENEWED,
     'tokenRefused, held token':
       'acquiring: warn, cancel timer, start password after 400 ms, report invalidated',
-    'tokenRefused, other token': IGNORED,
     storeAnswersAgain: 'valid: share',
     closeAsked: CLOSE,
   },
   'valid, token expired': {
-    startAsked: IGNORED,
     tokenAsked: 'renewing: cancel timer, start refresh_token',
     refreshAsked: 'renewing: cancel timer, start refresh_token',
     timerFired: 'renewing: cancel timer, start refresh_token',
-    tokenObtained: IGNORED,
-    'attemptFailed, retryable': IGNORED,
-    'attemptFailed, final': IGNORED,
     storeTokenFound: STORE_ADOPTED,
     'tokenRefused, held token':
       'acquiring: warn, cancel timer, start password after 400 ms, report invalidated',
-    'tokenRefused, other token': IGNORED,
-    storeAnswersAgain: IGNORED,
     closeAsked: CLOSE,
   },
   renewing: {
-    startAsked: IGNORED,
-    tokenAsked: IGNORED,
-    refreshAsked: IGNORED,
-    timerFired: IGNORED,
     tokenObtained: RENEWED,
     'attemptFailed, retryable': RETRY,
     'attemptFailed, final': LOCK,
-    storeTokenFound: IGNORED,
     'tokenRefused, held token': 'acquiring: warn, report invalidated',
-    'tokenRefused, other token': IGNORED,
     storeAnswersAgain: 'renewing: share',
     closeAsked: CLOSE,
   },
   'retrying, token held': {
-    startAsked: IGNORED,
-    tokenAsked: IGNORED,
     refreshAsked: 'renewing: cancel timer, start refresh_token',
     timerFired: 'renewing: cancel timer, start refresh_token',
-    tokenObtained: IGNORED,
-    'attemptFailed, retryable': IGNORED,
-    'attemptFailed, final': IGNORED,
     storeTokenFound: STORE_RENEWED,
     'tokenRefused, held token':
       'acquiring: warn, cancel timer, start password after 500 ms, report invalidated',
-    'tokenRefused, other token': IGNORED,
     storeAnswersAgain: 'retrying: share',
     closeAsked: CLOSE,
   },
@@ -108,30 +70,15 @@ const table: Record<string, Record<keyof typeof events, string>> = {
     tokenAsked: 'acquiring: cancel timer, start refresh_token',
     refreshAsked: 'acquiring: cancel timer, start refresh_token',
     timerFired: 'acquiring: cancel timer, start refresh_token',
-    tokenObtained: IGNORED,
-    'attemptFailed, retryable': IGNORED,
-    'attemptFailed, final': IGNORED,
     storeTokenFound: STORE_ADOPTED,
-    'tokenRefused, held token': IGNORED,
-    'tokenRefused, other token': IGNORED,
-    storeAnswersAgain: IGNORED,
     closeAsked: CLOSE,
   },
   lockedOut: {
-    startAsked: IGNORED,
-    tokenAsked: IGNORED,
     refreshAsked: 'acquiring: cancel timer, start password',
-    timerFired: IGNORED,
-    tokenObtained: IGNORED,
-    'attemptFailed, retryable': IGNORED,
-    'attemptFailed, final': IGNORED,
     storeTokenFound: 'lockedOut: log, report acquired',
-    'tokenRefused, held token': IGNORED,
-    'tokenRefused, other token': IGNORED,
-    storeAnswersAgain: IGNORED,
     closeAsked: CLOSE,
   },
-  closed: Object.fromEntries(Object.keys(events).map((event) => [event, IGNORED])),
+  closed: {},
 };
 
 function outcome(stateName: string, eventName: string): string {
@@ -142,14 +89,16 @@ function outcome(stateName: string, eventName: string): string {
 }
 
 describe('the token engine transition table', () => {
-  it('has a row for every state and a cell for every event', () => {
+  it('has a row for every state, naming only events that exist', () => {
     expect(Object.keys(table)).toEqual(Object.keys(states));
-    for (const row of Object.values(table)) expect(Object.keys(row)).toEqual(Object.keys(events));
+    for (const row of Object.values(table)) {
+      for (const event of Object.keys(row)) expect(Object.keys(events)).toContain(event);
+    }
   });
 
   describe.each(Object.keys(states))('in state %s', (stateName) => {
     it.each(Object.keys(events))('on %s', (eventName) => {
-      expect(outcome(stateName, eventName)).toBe(table[stateName]![eventName]);
+      expect(outcome(stateName, eventName)).toBe(table[stateName]![eventName] ?? IGNORED);
     });
   });
 });
