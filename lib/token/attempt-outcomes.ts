@@ -72,7 +72,7 @@ export function adopt(
       renewalDelayMs(
         tokenSet.lifetimeMs,
         context.refreshBeforeExpirySeconds,
-        context.renewalJitter,
+        () => context.renewalJitter,
       ) -
         (nowMs - sentAtMs),
     );
@@ -143,7 +143,7 @@ export function fail(
     };
   }
   const delayMs = Math.max(
-    backoffDelayMs(streak.failures, context.backoffJitter),
+    backoffDelayMs(streak.failures, () => context.backoffJitter),
     failure.retryAfterMs ?? 0,
   );
   const message = retryScheduled(

@@ -84,10 +84,10 @@ export interface TransitionContext {
   /** Wall clock, in milliseconds since the epoch: for the dates the engine publishes. */
   readonly epochMs: number;
   readonly refreshBeforeExpirySeconds: number;
-  /** Draws the backoff jitter, in [0, 1]. */
-  readonly backoffJitter: () => number;
-  /** Draws the renewal jitter, in [0, 1]. */
-  readonly renewalJitter: () => number;
+  /** The backoff jitter drawn for this event, in [0, 1]. */
+  readonly backoffJitter: number;
+  /** The renewal jitter drawn for this event, in [0, 1]. */
+  readonly renewalJitter: number;
 }
 
 /** Where a transition leads, and what the engine must do to get there. */

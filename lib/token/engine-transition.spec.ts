@@ -35,7 +35,7 @@ const table: Record<string, Partial<Record<string, string>>> = {
     timerFired: 'renewing: cancel timer, start refresh_token',
     storeTokenFound: STORE_RENEWED,
     'tokenRefused, held token':
-      'acquiring: warn, cancel timer, start password after 400 ms, report invalidated',
+      'acquiring: cancel timer, start password after 400 ms, warn, report invalidated',
     storeAnswersAgain: 'valid: share',
     closeAsked: CLOSE,
   },
@@ -45,7 +45,7 @@ const table: Record<string, Partial<Record<string, string>>> = {
     timerFired: 'renewing: cancel timer, start refresh_token',
     storeTokenFound: STORE_ADOPTED,
     'tokenRefused, held token':
-      'acquiring: warn, cancel timer, start password after 400 ms, report invalidated',
+      'acquiring: cancel timer, start password after 400 ms, warn, report invalidated',
     closeAsked: CLOSE,
   },
   renewing: {
@@ -61,7 +61,7 @@ const table: Record<string, Partial<Record<string, string>>> = {
     timerFired: 'renewing: cancel timer, start refresh_token',
     storeTokenFound: STORE_RENEWED,
     'tokenRefused, held token':
-      'acquiring: warn, cancel timer, start password after 500 ms, report invalidated',
+      'acquiring: cancel timer, start password after 500 ms, warn, report invalidated',
     storeAnswersAgain: 'retrying: share',
     closeAsked: CLOSE,
   },
@@ -73,9 +73,23 @@ const table: Record<string, Partial<Record<string, string>>> = {
     storeTokenFound: STORE_ADOPTED,
     closeAsked: CLOSE,
   },
+  'retrying, no token, within spacing': {
+    startAsked: 'acquiring: cancel timer, start password',
+    refreshAsked: 'acquiring: cancel timer, start refresh_token',
+    timerFired: 'acquiring: cancel timer, start refresh_token',
+    storeTokenFound: STORE_ADOPTED,
+    closeAsked: CLOSE,
+  },
   lockedOut: {
     refreshAsked: 'acquiring: cancel timer, start password',
     storeTokenFound: 'lockedOut: log, report acquired',
+    closeAsked: CLOSE,
+  },
+  'lockedOut, a store token held': {
+    refreshAsked: 'renewing: cancel timer, start password',
+    storeTokenFound: 'lockedOut: log, report renewed',
+    'tokenRefused, held token': 'lockedOut: warn, report invalidated',
+    storeAnswersAgain: 'lockedOut: share',
     closeAsked: CLOSE,
   },
   closed: {},

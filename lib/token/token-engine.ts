@@ -10,6 +10,7 @@ import type { AccountMemory, EngineState, HeldToken } from './engine-state.js';
 import { FRESH_MEMORY, heldToken, publishedState, streakOf, usableToken } from './engine-state.js';
 import { closedError, pause } from './engine-errors.js';
 import { transition } from './engine-transition.js';
+import { awaitRenewal } from './renewal-wait.js';
 import type { GrantType } from './grant.js';
 import type { RenewalTimer } from './renewal-timer.js';
 import { ReplicaCoordination } from './replica-coordination.js';
@@ -45,9 +46,6 @@ interface RunningAttempt {
   readonly settle: (outcome: { token: HeldToken } | { failure: EnkashAuthError }) => void;
   readonly acquisition: TokenAcquisition;
 }
-
-/** How long a caller waits for a renewal under way before it takes the held token after all. */
-const RENEWAL_WAIT_LIMIT_MS = 1_000;
 
 /**
  * The token engine: holds one {@link EngineState} and one {@link AccountMemory}, feeds each event to
@@ -102,12 +100,14 @@ export class TokenEngine {
 
   /** The valid token, from the cache or from a token request shared with every concurrent caller. */
   getAccessToken(): Promise<string> {
-    if (this.state.kind === 'closed') return Promise.reject(closedError());
     const token = this.currentToken();
     if (token === undefined) return this.obtain().then((held) => held.accessToken);
     const running = this.running;
     if (running === null || !running.acquisition.revokingHeldToken) return Promise.resolve(token);
-    return this.awaitRenewal(running.result);
+    return awaitRenewal(running.result, () => {
+      const held = this.currentToken();
+      return held !== undefined ? Promise.resolve(held) : this.obtain().then((t) => t.accessToken);
+    });
   }
 
   /** Fetches the first token in the background; a failure is logged and retried, never thrown. */
@@ -117,7 +117,7 @@ export class TokenEngine {
 
   /** Renews now, or joins the token request under way. Clears a lock-out: the explicit way to try again. */
   async refresh(): Promise<void> {
-    this.dispatch({ kind: 'refreshAsked' });
+    if (this.running === null) this.dispatch({ kind: 'refreshAsked' });
     await this.joinOrReject();
   }
 
@@ -163,51 +163,32 @@ export class TokenEngine {
     return Promise.reject(streak === null ? closedError() : streak.lastError);
   }
 
-  /**
-   * EnKash revokes the held token as soon as it processes the refresh grant, so callers during a renewal wait for
-   * the new token, but never long: a slow token endpoint must not stall calls while the held token may still work.
-   */
-  private awaitRenewal(renewal: Promise<HeldToken>): Promise<string> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const fallBack = (): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(limit);
-        if (this.state.kind === 'closed') return reject(closedError());
-        const token = this.currentToken();
-        if (token !== undefined) resolve(token);
-        else this.obtain().then((held) => resolve(held.accessToken), reject);
-      };
-      // Not unref'd: a caller is waiting on it.
-      const limit = setTimeout(fallBack, RENEWAL_WAIT_LIMIT_MS);
-      renewal.then((held) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(limit);
-        resolve(held.accessToken);
-      }, fallBack);
-    });
-  }
-
   /** The one place the state changes. */
   private dispatch(event: EngineEvent): void {
+    const drawsJitter =
+      event.kind === 'tokenObtained' ||
+      event.kind === 'attemptFailed' ||
+      event.kind === 'storeTokenFound';
     const next = transition(this.state, this.memory, event, {
       nowMs: this.now(),
       epochMs: Date.now(),
       refreshBeforeExpirySeconds: this.deps.options.refreshBeforeExpirySeconds,
-      backoffJitter: this.deps.random ?? Math.random,
-      renewalJitter: this.deps.renewalJitter ?? Math.random,
+      backoffJitter: drawsJitter ? (this.deps.random ?? Math.random)() : 0,
+      renewalJitter: drawsJitter ? (this.deps.renewalJitter ?? Math.random)() : 0,
     });
     this.state = next.state;
     this.memory = next.memory;
-    // The attempt that just ended: its callers are settled by the effects, and a new attempt may start meanwhile.
-    let ended: RunningAttempt | null = null;
-    if (next.state.kind !== 'acquiring' && next.state.kind !== 'renewing') {
-      ended = this.running;
-      this.running = null;
+    // The attempt that just ended stays joinable until its callers are settled: a listener told of its end that
+    // asks for a token or calls refresh() joins it, as a caller would have a moment before.
+    const ended = isAttempt(next.state) ? null : this.running;
+    for (const effect of next.effects) {
+      try {
+        this.run(effect, ended);
+      } catch {
+        // Only a logger can throw here (listeners are guarded): the engine carries on, callers are still settled.
+      }
     }
-    for (const effect of next.effects) this.run(effect, ended);
+    if (ended !== null && this.running === ended) this.running = null;
   }
 
   private run(effect: Effect, ended: RunningAttempt | null): void {
@@ -296,6 +277,10 @@ export class TokenEngine {
       this.dispatch({ kind: 'storeTokenFound', obtained, durationMs: this.now() - startedAtMs });
     });
   }
+}
+
+function isAttempt(state: EngineState): boolean {
+  return state.kind === 'acquiring' || state.kind === 'renewing';
 }
 
 /** Our errors as they are; anything else (a defect) as a network failure, retried like one. */

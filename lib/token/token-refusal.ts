@@ -61,9 +61,9 @@ export function onTokenRefused(
         state: { kind: 'acquiring', attempt: { grant: 'password' }, streak },
         memory,
         effects: [
-          warn,
           { kind: 'cancelTimer' },
           { kind: 'startAttempt', grant: 'password', delayMs: Math.max(0, notBeforeMs - nowMs) },
+          warn,
           report,
         ],
       };

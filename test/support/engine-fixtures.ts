@@ -15,8 +15,8 @@ export const context: TransitionContext = {
   nowMs: NOW_MS,
   epochMs: EPOCH_MS,
   refreshBeforeExpirySeconds: 300,
-  backoffJitter: () => 1,
-  renewalJitter: () => 0,
+  backoffJitter: 1,
+  renewalJitter: 0,
 };
 
 export const held: HeldToken = {
@@ -68,7 +68,15 @@ export const states: Record<string, { state: EngineState; memory: AccountMemory 
     state: { kind: 'retrying', token: null, streak: oldFailure, retryAtMs: NOW_MS + 500 },
     memory,
   },
+  'retrying, no token, within spacing': {
+    state: { kind: 'retrying', token: null, streak: recentFailure, retryAtMs: NOW_MS + 500 },
+    memory,
+  },
   lockedOut: { state: { kind: 'lockedOut', token: null, streak: lockOut }, memory },
+  'lockedOut, a store token held': {
+    state: { kind: 'lockedOut', token: held, streak: lockOut },
+    memory,
+  },
   closed: { state: { kind: 'closed' }, memory },
 };
 
