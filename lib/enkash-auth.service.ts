@@ -131,7 +131,7 @@ export class EnkashAuthService
     this.tokens.invalidate(token);
   }
 
-  /** Where the token stands: state, expiry, renewals, failures. Never a token or a secret. */
+  /** Where the token stands: state, expiry, next renewal or retry, tokens obtained, failures. Never a token or a secret. */
   getStatus(): EnkashTokenStatus {
     return this.tokens.getStatus();
   }

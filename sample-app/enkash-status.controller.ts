@@ -7,7 +7,7 @@ import type { EnkashTokenStatus } from '../lib/index.js';
 export class EnkashStatusController {
   constructor(private readonly auth: EnkashAuthService) {}
 
-  /** `GET /enkash/status`: state, expiry, renewals, last error. Never the token: `getStatus()` holds none. */
+  /** `GET /enkash/status`: state, expiry, next renewal or retry, tokens obtained, last error. Never the token: `getStatus()` holds none. */
   @Get('status')
   status(): EnkashTokenStatus {
     return this.auth.getStatus();

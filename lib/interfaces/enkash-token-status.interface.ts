@@ -8,7 +8,7 @@ import type { EnkashAuthErrorCode } from '../errors/enkash-auth.error.js';
  * - `valid`: a valid token is held.
  * - `renewing`: a valid token is held and a renewal is under way.
  * - `retrying`: no valid token is held; a retry is scheduled after a transient failure.
- * - `expired`: the last token expired or was refused, and no request is under way.
+ * - `expired`: the held token outlived its usable time before its renewal started.
  * - `locked_out`: EnKash rejected the credentials or the configuration; nothing is retried until `refresh()`.
  * - `closed`: the application is shutting down.
  */
