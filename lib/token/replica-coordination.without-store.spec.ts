@@ -4,6 +4,8 @@ import { LIFETIME_S } from '../../test/support/fake-token-server.js';
 import { accepted, advance, replica, useReplicas } from '../../test/support/replica-engines.js';
 import { logger, server } from '../../test/support/replica-engines.js';
 import { badCredentials, serverError } from '../../test/support/token-errors.js';
+import type { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import type { TokenEngine } from './token-engine.js';
 
 // Replicas that share no store: each checks with EnKash before spending the refresh grant, and the jitter spreads
 // their renewals.
@@ -12,6 +14,15 @@ describe('several replicas of one account', () => {
   useReplicas();
 
   describe('without a shared store', () => {
+    /** A lone instance that checks before every refresh grant, once its renewal came and the check failed so. */
+    async function renewedWhileTheCheckFails(failure: EnkashAuthError): Promise<TokenEngine> {
+      const alone = replica('a', { jitter: () => 0, serverTokenCheck: 'always' });
+      await alone.getAccessToken();
+      server.passwordFailures.push(failure);
+      await advance(LATEST_RENEWAL_S * 1000);
+      return alone;
+    }
+
     it('renews a lone instance with the refresh grant alone, without an extra login', async () => {
       const alone = replica('a', { jitter: () => 0 });
       await alone.getAccessToken();
@@ -96,10 +107,7 @@ describe('several replicas of one account', () => {
     });
 
     it('sends no other password grant of its own after the check was refused: a 401 fails with that error', async () => {
-      const alone = replica('a', { jitter: () => 0, serverTokenCheck: 'always' });
-      await alone.getAccessToken();
-      server.passwordFailures.push(badCredentials());
-      await advance(LATEST_RENEWAL_S * 1000);
+      const alone = await renewedWhileTheCheckFails(badCredentials());
       alone.invalidate(await alone.getAccessToken());
       await advance(5_000);
 
@@ -110,11 +118,7 @@ describe('several replicas of one account', () => {
     });
 
     it('retries later with backoff when the check fails for a transient reason, without spending the refresh grant', async () => {
-      const alone = replica('a', { jitter: () => 0, serverTokenCheck: 'always' });
-      await alone.getAccessToken();
-      server.passwordFailures.push(serverError());
-
-      await advance(LATEST_RENEWAL_S * 1000);
+      const alone = await renewedWhileTheCheckFails(serverError());
       expect(server.count('refresh_token')).toBe(0);
       expect(alone.getStatus()).toMatchObject({
         consecutiveFailures: 1,

@@ -41,11 +41,8 @@ describe('TokenEngine timing', () => {
     });
 
     it('stops re-acquiring, with a growing pause, when EnKash hands back the very token it refuses', async () => {
-      grants.answers.password.push(
-        token(86_399, 'same'),
-        token(86_399, 'same'),
-        token(86_399, 'same'),
-      );
+      // The token endpoint hands the same token back, each time it is asked.
+      grants.answers.password.push(...Array.from({ length: 3 }, () => token(86_399, 'same')));
       await engine.getAccessToken();
       await advance(10_000);
 
