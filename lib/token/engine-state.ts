@@ -1,4 +1,5 @@
 import type { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import type { SharedEnkashToken } from '../store/token-store.interface.js';
 import type { EnkashTokenState } from '../interfaces/enkash-token-status.interface.js';
 import type { GrantType, TokenSource } from './grant.js';
 
@@ -100,6 +101,17 @@ export const FRESH_MEMORY: AccountMemory = {
   tokensObtained: 0,
   lastObtainedAt: null,
 };
+
+/** A token as the shared store holds it: the refresh token only when there is one. */
+export function sharedToken(
+  accessToken: string,
+  expiresAt: number,
+  refreshToken: string | undefined,
+): SharedEnkashToken {
+  return refreshToken === undefined
+    ? { accessToken, expiresAt }
+    : { accessToken, expiresAt, refreshToken };
+}
 
 /** The token the state holds, usable or not. */
 export function heldToken(state: EngineState): HeldToken | null {

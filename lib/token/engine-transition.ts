@@ -1,6 +1,6 @@
 import type { EngineEvent, Transition, TransitionContext } from './engine-events.js';
 import type { AccountMemory, EngineState } from './engine-state.js';
-import { heldToken, streakOf, usableToken } from './engine-state.js';
+import { heldToken, sharedToken, streakOf, usableToken } from './engine-state.js';
 import type { GrantType } from './grant.js';
 import { adopt, fail } from './attempt-outcomes.js';
 import { failureSpacingEndsAtMs } from './renewal-policy.js';
@@ -56,20 +56,8 @@ export function transition(
     case 'storeAnswersAgain': {
       const token = usableToken(state, context.nowMs);
       if (token === null) return unchanged;
-      const shared = { accessToken: token.accessToken, expiresAt: token.expiresAt.getTime() };
-      return {
-        state,
-        memory,
-        effects: [
-          {
-            kind: 'shareToken',
-            token:
-              memory.refreshToken === undefined
-                ? shared
-                : { ...shared, refreshToken: memory.refreshToken },
-          },
-        ],
-      };
+      const shared = sharedToken(token.accessToken, token.expiresAt.getTime(), memory.refreshToken);
+      return { state, memory, effects: [{ kind: 'shareToken', token: shared }] };
     }
     case 'closeAsked':
       return {

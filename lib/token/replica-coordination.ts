@@ -1,6 +1,6 @@
 import type { SharedEnkashToken } from '../store/token-store.interface.js';
 import type { ObtainedToken } from './engine-events.js';
-import { heldToken } from './engine-state.js';
+import { heldToken, sharedToken } from './engine-state.js';
 import { closedError } from './engine-errors.js';
 import type { GrantType } from './grant.js';
 import { MIN_USEFUL_LIFETIME_MS } from './renewal-policy.js';
@@ -118,10 +118,7 @@ export class ReplicaCoordination {
     knownRefreshToken: string | undefined,
   ): SharedEnkashToken {
     const expiresAt = Date.now() + (sentAtMs + tokenSet.lifetimeMs - this.now());
-    const refreshToken = tokenSet.refreshToken ?? knownRefreshToken;
-    return refreshToken === undefined
-      ? { accessToken: tokenSet.accessToken, expiresAt }
-      : { accessToken: tokenSet.accessToken, expiresAt, refreshToken };
+    return sharedToken(tokenSet.accessToken, expiresAt, tokenSet.refreshToken ?? knownRefreshToken);
   }
 
   private throwIfClosed(): void {
