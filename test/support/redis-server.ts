@@ -18,8 +18,12 @@ export interface RedisServer {
   /** `redis://127.0.0.1:<port>`. */
   readonly url: string;
   readonly port: number;
+  /** Whether its process is running (started, and neither stopped nor killed since). */
+  readonly running: boolean;
   /** Stops the server (SIGTERM) and waits for it to exit: connections are refused until {@link start}. */
   stop(): Promise<void>;
+  /** Kills the server (SIGKILL), as a crash or a lost machine would, and waits for it to exit. */
+  kill(): Promise<void>;
   /** Starts it again on the same port, and waits until it answers. */
   start(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections stay open and connecting works, but nothing is answered. */
@@ -38,9 +42,38 @@ export interface RedisServer {
 const STARTUP_TIMEOUT_MS = 5_000;
 const EXIT_TIMEOUT_MS = 5_000;
 
+/** How a Redis process of a test is started: which of Debian's binaries, with which arguments. */
+export interface RedisProcessSpec {
+  /** `redis-server`, or `redis-sentinel` (which takes its configuration file as its first argument). */
+  readonly command: 'redis-server' | 'redis-sentinel';
+  /** Every argument, the port included: the process must listen on 127.0.0.1 at the port it is started for. */
+  readonly args: readonly string[];
+}
+
+/** The Debian package of each binary, for the message when it is missing. */
+const PACKAGE_OF: Record<RedisProcessSpec['command'], string> = {
+  'redis-server': 'redis-server',
+  'redis-sentinel': 'redis-sentinel',
+};
+
 /** Starts a `redis-server` without persistence on a free loopback port, and waits until it answers PING. */
 export async function startRedisServer(): Promise<RedisServer> {
-  const server = new RedisServerProcess(await freeLoopbackPort());
+  const port = await freeLoopbackPort();
+  return startRedisProcess(port, {
+    command: 'redis-server',
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  });
+}
+
+/**
+ * Starts a Redis process of a topology's (a cluster node, a sentinel) on `port`, and waits until it answers PING.
+ * Whoever starts it closes it.
+ */
+export async function startRedisProcess(
+  port: number,
+  spec: RedisProcessSpec,
+): Promise<RedisServer> {
+  const server = new RedisServerProcess(port, spec);
   await server.start();
   return server;
 }
@@ -52,17 +85,24 @@ class RedisServerProcess implements RedisServer {
   private paused = false;
   private output = '';
 
-  constructor(readonly port: number) {
+  constructor(
+    readonly port: number,
+    private readonly spec: RedisProcessSpec,
+  ) {
     this.url = `redis://127.0.0.1:${port}`;
   }
 
-  async start(): Promise<void> {
-    if (this.child !== undefined) throw new Error('This redis-server is already running');
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+  get running(): boolean {
+    return (
+      this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
     );
+  }
+
+  async start(): Promise<void> {
+    if (this.child !== undefined) throw new Error(`This ${this.spec.command} is already running`);
+    const child = spawn(this.spec.command, [...this.spec.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.paused = false;
     this.output = '';
@@ -78,7 +118,7 @@ class RedisServerProcess implements RedisServer {
         failure =
           error.code === 'ENOENT'
             ? new Error(
-                'redis-server is not installed: install it: apt-get install -y redis-server',
+                `${this.spec.command} is not installed: install it: apt-get install -y ${PACKAGE_OF[this.spec.command]}`,
               )
             : error;
         running = false;
@@ -96,7 +136,7 @@ class RedisServerProcess implements RedisServer {
         throw (
           failure ??
           new Error(
-            `redis-server on port ${this.port} did not start: ${this.output.trim() || 'no output'}`,
+            `${this.spec.command} on port ${this.port} did not start: ${this.output.trim() || 'no output'}`,
           )
         );
       }
@@ -104,11 +144,20 @@ class RedisServerProcess implements RedisServer {
     }
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.end('SIGTERM');
+  }
+
+  kill(): Promise<void> {
+    return this.end('SIGKILL');
+  }
+
+  /** Sends `signal` and waits for the process to exit; SIGKILL after {@link EXIT_TIMEOUT_MS}. */
+  private async end(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     if (child === undefined) return;
     this.resume();
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     let timer: NodeJS.Timeout | undefined;
     const exitedInTime = await Promise.race([
       this.exited.then(() => true),
