@@ -56,6 +56,35 @@ describe('enkashConfig: reading ENKASH_* variables', () => {
     });
   });
 
+  it('reaches a Redis Cluster from ENKASH_REDIS_CLUSTER_NODES, its URLs separated by commas', () => {
+    expect(
+      readEnkashOptionsFromEnvironment({
+        ...validEnvironment,
+        ENKASH_REDIS_CLUSTER_NODES:
+          'rediss://:redis-pass@10.0.0.1:6379,rediss://:redis-pass@10.0.0.2',
+      }).redis,
+    ).toEqual({
+      clusterNodes: ['rediss://:redis-pass@10.0.0.1:6379', 'rediss://:redis-pass@10.0.0.2'],
+      keyPrefix: 'enkash-auth:',
+      operationTimeoutMs: 500,
+    });
+  });
+
+  it('reaches the primary that ENKASH_REDIS_URL names through ENKASH_REDIS_SENTINELS', () => {
+    expect(
+      readEnkashOptionsFromEnvironment({
+        ...validEnvironment,
+        ENKASH_REDIS_URL: 'redis://:redis-pass@mymaster/2',
+        ENKASH_REDIS_SENTINELS: 'redis://10.0.0.1:26379,redis://10.0.0.2:26379',
+      }).redis,
+    ).toEqual({
+      url: 'redis://:redis-pass@mymaster/2',
+      sentinels: ['redis://10.0.0.1:26379', 'redis://10.0.0.2:26379'],
+      keyPrefix: 'enkash-auth:',
+      operationTimeoutMs: 500,
+    });
+  });
+
   it('reads the optional variables', () => {
     expect(
       readEnkashOptionsFromEnvironment({
@@ -170,6 +199,8 @@ const allVariables = [
   'ENKASH_ACQUIRE_ON_STARTUP',
   'ENKASH_SERVER_TOKEN_CHECK',
   'ENKASH_REDIS_URL',
+  'ENKASH_REDIS_SENTINELS',
+  'ENKASH_REDIS_CLUSTER_NODES',
 ];
 
 /** One bad value of one variable, and the problem the error must state about that variable. */
@@ -263,6 +294,11 @@ const badValues: Array<[variable: string, value: string, problem: string]> = [
     'redis://:Test@1234567@cache.internal ',
     'has leading or trailing whitespace ("redis://***@cache.internal "): remove it',
   ],
+  [
+    'ENKASH_REDIS_CLUSTER_NODES',
+    'redis://:Test1234567x@10.0.0.1:6379,redis://10.0.0.2:6379',
+    'must share one scheme and one set of credentials',
+  ],
 ];
 
 describe('enkashConfig: one bad value of one variable', () => {
@@ -281,6 +317,28 @@ describe('enkashConfig: one bad value of one variable', () => {
     for (const other of allVariables.filter((name) => name !== variable)) {
       expect(error.message).not.toContain(other);
     }
+    for (const secret of secretValues) expect(error.message).not.toContain(secret);
+  });
+
+  it.each([
+    [
+      'ENKASH_REDIS_CLUSTER_NODES',
+      'redis://:Test1234567x@10.0.0.1:6379, redis://:Test1234567x@10.0.0.2:6379',
+      'ENKASH_REDIS_CLUSTER_NODES[1] has leading or trailing whitespace (" redis://***@10.0.0.2:6379"): remove it',
+    ],
+    [
+      'ENKASH_REDIS_CLUSTER_NODES',
+      '10.0.0.1:6379',
+      'ENKASH_REDIS_CLUSTER_NODES[0] must be a redis:// or rediss:// URL',
+    ],
+    [
+      'ENKASH_REDIS_SENTINELS',
+      'redis://10.0.0.1:26379',
+      'ENKASH_REDIS_SENTINELS needs ENKASH_REDIS_URL naming the primary as the sentinels know it, such as redis://mymaster',
+    ],
+  ])('refuses the Redis list %s=%j, naming the URL at fault: %s', (variable, value, problem) => {
+    const error = configErrorFor({ ...validEnvironment, [variable]: value });
+    expect(error.message).toContain(problem);
     for (const secret of secretValues) expect(error.message).not.toContain(secret);
   });
 
@@ -309,6 +367,8 @@ describe('enkashConfig: one bad value of one variable', () => {
         ENKASH_ACQUIRE_ON_STARTUP: '',
         ENKASH_SERVER_TOKEN_CHECK: '',
         ENKASH_REDIS_URL: '',
+        ENKASH_REDIS_SENTINELS: '',
+        ENKASH_REDIS_CLUSTER_NODES: '',
       }),
     ).toEqual(readEnkashOptionsFromEnvironment(validEnvironment));
   });
@@ -368,7 +428,7 @@ describe('forRoot options validation', () => {
     ['requestTimeoutMs', '1e3', 'requestTimeoutMs must be a positive whole number'],
     ['acquireOnStartup', 'yes', 'acquireOnStartup must be true or false'],
     ['serverTokenCheck', true, 'serverTokenCheck must be one of auto, always, never'],
-    ['redis', 'redis://localhost', 'redis must be an object with a url or a client'],
+    ['redis', 'redis://localhost', 'redis must be an object with a url, clusterNodes or a client'],
     ['redis', {}, 'redis.url is required'],
     [
       'redis',
@@ -384,8 +444,63 @@ describe('forRoot options validation', () => {
     [
       'redis',
       { url: 'redis://localhost', client: { duplicate: () => undefined } },
-      'redis takes a url or a client, not both',
+      'redis.url and redis.client cannot be set together: redis takes one of url, clusterNodes and client',
     ],
+    [
+      'redis',
+      { url: 'redis://localhost', clusterNodes: ['redis://10.0.0.1:6379'], client: {} },
+      'redis.url, redis.clusterNodes and redis.client cannot be set together',
+    ],
+    ['redis', { clusterNodes: [] }, 'redis.clusterNodes must be a non-empty list of redis://'],
+    [
+      'redis',
+      { clusterNodes: 'redis://10.0.0.1:6379' },
+      'redis.clusterNodes must be a non-empty list',
+    ],
+    [
+      'redis',
+      { clusterNodes: ['redis://10.0.0.1:6379', 'http://10.0.0.2:6379'] },
+      'redis.clusterNodes[1] must be a redis:// or rediss:// URL',
+    ],
+    [
+      'redis',
+      { clusterNodes: ['redis://10.0.0.1:6379/1'] },
+      'redis.clusterNodes[0] must be a redis:// or rediss:// URL such as redis://10.0.0.1:6379, without a database',
+    ],
+    [
+      'redis',
+      { clusterNodes: ['redis://:Test@1234567@10.0.0.1:6379', 'redis://10.0.0.2:6379'] },
+      'redis.clusterNodes must share one scheme and one set of credentials',
+    ],
+    [
+      'redis',
+      { clusterNodes: ['rediss://10.0.0.1:6379', 'redis://10.0.0.2:6379'] },
+      'redis.clusterNodes must share one scheme',
+    ],
+    [
+      'redis',
+      { sentinels: ['redis://10.0.0.1:26379'] },
+      'redis.sentinels needs redis.url naming the primary as the sentinels know it',
+    ],
+    [
+      'redis',
+      { url: 'redis://:Test@1234567@mymaster:6379', sentinels: ['redis://10.0.0.1:26379'] },
+      'redis.url must name the primary as the sentinels know it, without a port',
+    ],
+    [
+      'redis',
+      {
+        url: 'redis://mymaster',
+        sentinels: ['redis://10.0.0.1:26379', 'redis://:x@10.0.0.2:26379'],
+      },
+      'redis.sentinels must share one scheme and one set of credentials',
+    ],
+    [
+      'redis',
+      { url: 'redis://localhost', keyPrefix: 'app{:' },
+      'redis.keyPrefix must close the { it opens',
+    ],
+    ['redis', { url: 'redis://localhost', keyPrefix: '{}app:' }, 'redis.keyPrefix must close'],
     ['tokenStore', { get: () => undefined }, 'tokenStore must implement TokenStore'],
   ])('names the option %s=%p, never an ENKASH_* variable', (option, value, problem) => {
     let caught: unknown;

@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import type { ConfigFactoryKeyHost, ConfigType } from '@nestjs/config';
-import { resolveEnkashAuthOptions } from './enkash-auth.options.js';
+import { resolveEnkashAuthOptions, type RedisListOption } from './enkash-auth.options.js';
 import { DEFAULT_ENKASH_REGISTRATION } from './enkash-auth.constants.js';
 import type {
   EnkashAuthOptions,
@@ -24,9 +24,16 @@ export const ENKASH_ENVIRONMENT_VARIABLES = {
   defaultHeaders: 'ENKASH_DEFAULT_HEADERS',
   unwrapEnvelopes: 'ENKASH_UNWRAP_ENVELOPES',
   encryptPayloads: 'ENKASH_ENCRYPT_PAYLOADS',
-  /** Only the URL of the `redis` option has a variable. */
+  /** The URL of the `redis` option; with the two below, the fields of `redis` that have a variable. */
   redis: 'ENKASH_REDIS_URL',
-} as const satisfies Record<Exclude<keyof EnkashAuthOptions, 'tokenStore'>, string>;
+  /** The sentinels of `redis`, their URLs separated by commas. */
+  'redis.sentinels': 'ENKASH_REDIS_SENTINELS',
+  /** The cluster nodes of `redis`, their URLs separated by commas. */
+  'redis.clusterNodes': 'ENKASH_REDIS_CLUSTER_NODES',
+} as const satisfies Record<
+  Exclude<keyof EnkashAuthOptions, 'tokenStore'> | RedisListOption,
+  string
+>;
 
 /** Options that may be left out of the environment: an empty variable counts as unset. */
 const OPTIONAL_OPTIONS = [
@@ -42,6 +49,22 @@ const OPTIONAL_OPTIONS = [
   'serverTokenCheck',
   'redis',
 ] as const;
+
+/** How the `redis` option is read from its variables: the URL, and the lists of URLs separated by commas. */
+function redisFromEnvironment(
+  url: string | undefined,
+  sentinels: string | undefined,
+  clusterNodes: string | undefined,
+): Record<string, unknown> | undefined {
+  // An empty variable counts as unset, as for every optional one.
+  const given = (value: string | undefined): value is string => value !== undefined && value !== '';
+  if (!given(url) && !given(sentinels) && !given(clusterNodes)) return undefined;
+  return {
+    ...(given(url) ? { url } : {}),
+    ...(given(sentinels) ? { sentinels: sentinels.split(',') } : {}),
+    ...(given(clusterNodes) ? { clusterNodes: clusterNodes.split(',') } : {}),
+  };
+}
 
 /** Which environment variable holds each option read from the environment. */
 export type EnkashEnvironmentVariables = {
@@ -81,12 +104,17 @@ export function readEnkashOptionsFromEnvironment(
   const raw: Partial<Record<keyof EnkashAuthOptions, unknown>> = {};
   // An optional variable set to an empty string is treated as unset; required ones are reported as empty.
   for (const [option, variable] of Object.entries(variables)) {
+    if (option.startsWith('redis')) continue;
     raw[option as keyof EnkashAuthOptions] = environment[variable];
   }
   for (const option of OPTIONAL_OPTIONS) {
     if (raw[option] === '') raw[option] = undefined;
   }
-  if (raw.redis !== undefined) raw.redis = { url: raw.redis };
+  raw.redis = redisFromEnvironment(
+    environment[variables.redis],
+    environment[variables['redis.sentinels']],
+    environment[variables['redis.clusterNodes']],
+  );
   return resolveEnkashAuthOptions(raw, (option) =>
     option === 'tokenStore' ? option : variables[option],
   );

@@ -4,6 +4,7 @@ import type { EnkashPayloadDecryptionReason } from './errors/enkash-payload-decr
 // Every text the library logs or throws, in one place, so that a reviewer can check none carries a secret.
 // None of these functions is ever given a token, a password, a client secret or a header value.
 
+import type { UnreadableReason } from './store/token-at-rest.js';
 import type { GrantType, TokenSource } from './token/grant.js';
 
 const grantLabel = (grant: GrantType): string =>
@@ -29,6 +30,22 @@ export const tokenStoreUnavailable = (operation: string, reason: string): string
 
 export const tokenStoreAnswersAgain = (): string =>
   'The shared token store answers again; renewals are coordinated through it again';
+
+const UNREADABLE_STORED_TOKEN: Record<UnreadableReason, string> = {
+  'not-encrypted':
+    'it is not encrypted (a version of the library that stored tokens in clear text wrote it, or something ' +
+    'else did); it is ignored as if no token were stored, and written over by the next token',
+  'other-key':
+    'it is encrypted under another key (the client secret changed, or the replicas disagree on it); it is ' +
+    'ignored as if no token were stored, and written over by the next token',
+  altered:
+    'it fails authentication (altered or truncated); it is ignored as if no token were stored until it ' +
+    'expires or a token that lives longer replaces it',
+};
+
+export const storedTokenUnreadable = (redisKey: string, reason: UnreadableReason): string =>
+  `The shared token store holds a value under ${redisKey} that this instance cannot read: ` +
+  UNREADABLE_STORED_TOKEN[reason];
 
 export const serverTokenCheckRefused = (): string =>
   'EnKash refused the password when this instance checked for a newer token before renewing (the password may ' +

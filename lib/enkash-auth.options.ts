@@ -4,6 +4,7 @@ import {
   ENKASH_PAYOUTS_HOSTS,
   ENKASH_REDIS_DEFAULTS,
 } from './enkash-auth.constants.js';
+import type { Cluster, Redis } from 'ioredis';
 import type {
   EnkashAuthOptions,
   EnkashEnvironment,
@@ -14,11 +15,15 @@ import type {
 import type { TokenStore } from './store/token-store.interface.js';
 import { invalidConfiguration } from './enkash-auth.messages.js';
 import { parseUrl } from './http/request-target.js';
+import { parseRedisUrl } from './store/redis-topology.js';
 
 type OptionName = keyof EnkashAuthOptions;
 
+/** The fields of `redis` that the environment gives in variables of their own, beside its URL. */
+export type RedisListOption = 'redis.sentinels' | 'redis.clusterNodes';
+
 /** How a setting is named to the user: the option key for `forRoot`, the variable for `enkashConfig`. */
-export type OptionLabeller = (option: OptionName) => string;
+export type OptionLabeller = (option: OptionName | RedisListOption) => string;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 // Large enough for any sane timeout, small enough to stay inside setTimeout's 32-bit range.
@@ -321,8 +326,68 @@ function checkRedisUrl(value: unknown, label: string, problems: string[]): strin
 }
 
 /**
- * `redis` of the options: a URL or a client, not both. In the environment only the URL exists, and every problem
- * is named after its variable.
+ * A `{` in a key prefix must open a hash tag (`{...}` with something inside): Redis Cluster then hashes only the tag,
+ * and every key of the library shares its slot. An unclosed or empty one would let the token key and the lock key of
+ * one account land on different nodes.
+ */
+function opensHashTagProperly(keyPrefix: string): boolean {
+  const open = keyPrefix.indexOf('{');
+  if (open < 0) return true;
+  const close = keyPrefix.indexOf('}', open + 1);
+  return close > open + 1;
+}
+
+/**
+ * A list of Redis URLs (`clusterNodes`, `sentinels`; the environment's are split at commas already). Each must be a `redis://` or `rediss://` URL without a database; all must share one scheme
+ * and one set of credentials, which ioredis uses for each. Never echoes a password.
+ */
+function checkRedisUrlList(
+  value: unknown,
+  label: string,
+  problems: string[],
+  example: string,
+): readonly string[] | undefined {
+  const list: unknown = value;
+  if (!Array.isArray(list) || list.length === 0) {
+    problems.push(
+      `${label} must be a non-empty list of redis:// or rediss:// URLs such as ${example}`,
+    );
+    return undefined;
+  }
+  const urls: string[] = [];
+  for (const [index, each] of list.entries()) {
+    const itemLabel = `${label}[${index}]`;
+    const text = checkRedisUrl(each, itemLabel, problems);
+    if (text === '') continue;
+    if (parseRedisUrl(text)?.db !== undefined || parseRedisUrl(text) === undefined) {
+      problems.push(
+        `${itemLabel} must be a redis:// or rediss:// URL such as ${example}, without a database or a query string`,
+      );
+      continue;
+    }
+    urls.push(text);
+  }
+  if (urls.length !== list.length) return undefined;
+  const [first, ...others] = urls.map((url) => parseRedisUrl(url)!);
+  const differ = others.some(
+    (other) =>
+      other.tls !== first!.tls ||
+      other.username !== first!.username ||
+      other.password !== first!.password,
+  );
+  if (differ) {
+    problems.push(
+      `${label} must share one scheme and one set of credentials (ioredis uses the same for each)`,
+    );
+    return undefined;
+  }
+  return Object.freeze(urls);
+}
+
+/**
+ * `redis` of the options: exactly one of a URL (with sentinels, or not), cluster nodes and a client. In the
+ * environment the URL, the sentinels and the cluster nodes have variables, and each problem is named after its
+ * variable.
  */
 function checkRedis(
   value: unknown,
@@ -333,7 +398,7 @@ function checkRedis(
   const label = labelOf('redis');
   const fieldLabel = (field: string): string => (label === 'redis' ? `redis.${field}` : label);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    problems.push(`${label} must be an object with a url or a client`);
+    problems.push(`${label} must be an object with a url, clusterNodes or a client`);
     return undefined;
   }
   const given = value as Record<string, unknown>;
@@ -347,6 +412,10 @@ function checkRedis(
     problems.push(
       `${fieldLabel('keyPrefix')} must be a non-empty string without whitespace, at most 100 characters`,
     );
+  } else if (!opensHashTagProperly(keyPrefix)) {
+    problems.push(
+      `${fieldLabel('keyPrefix')} must close the { it opens, with something in between (a Redis Cluster hash tag such as {app}:)`,
+    );
   }
   const operationTimeoutMs = checkPositiveInteger(
     given.operationTimeoutMs,
@@ -356,20 +425,65 @@ function checkRedis(
     problems,
   );
   const common = { keyPrefix: String(keyPrefix), operationTimeoutMs };
+  const targets = (['url', 'clusterNodes', 'client'] as const).filter(
+    (field) => given[field] !== undefined,
+  );
+  if (targets.length > 1) {
+    const names = targets.map((field) => labelOfField(field, labelOf));
+    problems.push(
+      `${names.slice(0, -1).join(', ')} and ${names.at(-1)} cannot be set together: ` +
+        `${label} takes one of url, clusterNodes and client`,
+    );
+    return undefined;
+  }
+  if (given.sentinels !== undefined && given.url === undefined) {
+    problems.push(
+      `${labelOf('redis.sentinels')} needs ${labelOfField('url', labelOf)} naming the primary as the sentinels ` +
+        'know it, such as redis://mymaster',
+    );
+    return undefined;
+  }
   if (given.client !== undefined) {
-    if (given.url !== undefined) {
-      problems.push(`${label} takes a url or a client, not both`);
-      return undefined;
-    }
     const client = given.client as { duplicate?: unknown } | null;
     if (typeof client !== 'object' || client === null || typeof client.duplicate !== 'function') {
-      problems.push(`${fieldLabel('client')} must be an ioredis client`);
+      problems.push(`${fieldLabel('client')} must be an ioredis client (a Redis or a Cluster)`);
       return undefined;
     }
-    return { ...common, client: given.client as NonNullable<ResolvedEnkashRedisOptions['client']> };
+    return { ...common, client: given.client as Redis | Cluster };
+  }
+  if (given.clusterNodes !== undefined) {
+    const clusterNodes = checkRedisUrlList(
+      given.clusterNodes,
+      labelOf('redis.clusterNodes'),
+      problems,
+      'redis://10.0.0.1:6379',
+    );
+    return clusterNodes === undefined ? undefined : { ...common, clusterNodes };
   }
   const url = checkRedisUrl(given.url, fieldLabel('url'), problems);
-  return url === '' ? undefined : { ...common, url };
+  if (given.sentinels === undefined) return url === '' ? undefined : { ...common, url };
+  const sentinels = checkRedisUrlList(
+    given.sentinels,
+    labelOf('redis.sentinels'),
+    problems,
+    'redis://10.0.0.1:26379',
+  );
+  const primary = url === '' ? undefined : parseRedisUrl(url);
+  if (url !== '' && (primary === undefined || primary.port !== undefined)) {
+    problems.push(
+      `${fieldLabel('url')} must name the primary as the sentinels know it, without a port: ` +
+        'redis://[[user]:password@]<name>[/db], such as redis://mymaster',
+    );
+    return undefined;
+  }
+  return url === '' || sentinels === undefined ? undefined : { ...common, url, sentinels };
+}
+
+/** How one field of `redis` is named: `redis.url` for `forRoot`, its variable for the environment. */
+function labelOfField(field: 'url' | 'clusterNodes' | 'client', labelOf: OptionLabeller): string {
+  if (field === 'clusterNodes') return labelOf('redis.clusterNodes');
+  const label = labelOf('redis');
+  return label === 'redis' ? `redis.${field}` : label;
 }
 
 function checkTokenStore(

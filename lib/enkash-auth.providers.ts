@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { FactoryProvider } from '@nestjs/common';
+import { loggerContextOf } from './registration/registration-names.js';
 import { createRedisTokenStore } from './store/redis-token-store.js';
 import type { TokenStore } from './store/token-store.interface.js';
 import { ENKASH_AUTH_MODULE_OPTIONS } from './enkash-auth.module-definition.js';
@@ -46,20 +48,30 @@ export interface SharedStoreHandle {
 /** The {@link SharedStoreHandle} of one registration, or `null` for a lone instance. */
 export const ENKASH_SHARED_STORE = Symbol('ENKASH_SHARED_STORE');
 
-/** Opens the Redis store when `redis` is set; never waits for Redis to answer, so that a boot never hangs on it. */
+/**
+ * Opens the Redis store when `redis` is set, sealing the tokens under a key derived from the registration's client
+ * secret; never waits for Redis to answer, so that a boot never hangs on it.
+ */
 export const sharedStoreProvider: FactoryProvider<SharedStoreHandle | null> = {
   provide: ENKASH_SHARED_STORE,
-  useFactory: async (options: ResolvedEnkashAuthOptions): Promise<SharedStoreHandle | null> => {
+  useFactory: async (
+    options: ResolvedEnkashAuthOptions,
+    registrationName: string,
+  ): Promise<SharedStoreHandle | null> => {
     if (options.tokenStore !== undefined) {
       return { store: options.tokenStore, close: () => Promise.resolve() };
     }
     if (options.redis === undefined) return null;
-    const store = await createRedisTokenStore(options.redis);
+    const store = await createRedisTokenStore({
+      ...options.redis,
+      clientSecret: options.clientSecret,
+      logger: new Logger(loggerContextOf(registrationName)),
+    });
     return {
       store,
       operationTimeoutMs: options.redis.operationTimeoutMs,
       close: () => store.close(),
     };
   },
-  inject: [ENKASH_RESOLVED_OPTIONS],
+  inject: [ENKASH_RESOLVED_OPTIONS, ENKASH_REGISTRATION_NAME],
 };

@@ -12,6 +12,7 @@ import {
 } from '../lib/store/redis-token-store.js';
 import { addedSince, liveResources } from './support/live-resources.js';
 import { freeLoopbackPort } from './support/ports.js';
+import { recordingLogger } from './support/recording-logger.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { sleep } from './support/waiting.js';
 
@@ -20,6 +21,8 @@ const OPERATION_TIMEOUT_MS = 300;
 /** How much later than its timeout an operation may settle on a loaded machine. */
 const SLACK_MS = 250;
 const PREFIX = REDIS_TOKEN_STORE_DEFAULTS.keyPrefix;
+/** The client secret the stores of these tests seal their tokens with. */
+const CLIENT_SECRET = 'store-test-client-s3cret';
 
 let server: RedisServer;
 /** Servers of one test (for outages), stores and clients: all closed after each test, whatever happened. */
@@ -104,6 +107,9 @@ async function openStore(
 ): Promise<RedisTokenStore> {
   const store = await createRedisTokenStore({
     ...(options.client === undefined ? { url: on.url } : {}),
+    clientSecret: CLIENT_SECRET,
+    // Values it cannot read are reported there: test/redis-token-at-rest.e2e-spec.ts reads what it says.
+    logger: recordingLogger(),
     operationTimeoutMs: OPERATION_TIMEOUT_MS,
     ...options,
   });
@@ -192,7 +198,7 @@ async function expectEveryOperationToFailFast(store: RedisTokenStore, key: strin
 
 describe('RedisTokenStore on a real Redis', () => {
   describe('sharing a token', () => {
-    it('round-trips a token, with its expiry kept as the TTL of a key holding only the two tokens', async () => {
+    it('round-trips a token, with its expiry kept as the TTL of a key holding only the two tokens, sealed', async () => {
       const store = await openStore();
       const key = randomUUID();
       const token = tokenFor(60_000);
@@ -209,14 +215,11 @@ describe('RedisTokenStore on a real Redis', () => {
         roundTrips + 5,
       );
 
-      const written = (await server.dump()).filter((entry) => entry.key.endsWith(key));
+      const written = (await server.dump()).filter((entry) => entry.key.includes(key));
       expect(written).toEqual([
         {
-          key: `${PREFIX}token:${key}`,
-          value: JSON.stringify({
-            accessToken: token.accessToken,
-            refreshToken: token.refreshToken,
-          }),
+          key: `${PREFIX}token:{${key}}`,
+          value: expect.stringMatching(/^v1:/),
           ttlMs: expect.any(Number),
         },
       ]);
@@ -279,7 +282,7 @@ describe('RedisTokenStore on a real Redis', () => {
     it('reads a value that is not one of its tokens as no token, and writes over it', async () => {
       const store = await openStore();
       const key = randomUUID();
-      const tokenKey = `${PREFIX}token:${key}`;
+      const tokenKey = `${PREFIX}token:{${key}}`;
       const malformed = [
         'not json',
         '[1,2]',
@@ -309,20 +312,20 @@ describe('RedisTokenStore on a real Redis', () => {
       await store.set(key, tokenFor(60_000));
       await store.acquireLock(key, 'instance-a', 5_000);
 
-      const keys = (await server.dump()).map((entry) => entry.key).filter((k) => k.endsWith(key));
-      expect(keys).toEqual([`my-app:lock:${key}`, `my-app:token:${key}`]);
+      const keys = (await server.dump()).map((entry) => entry.key).filter((k) => k.includes(key));
+      expect(keys).toEqual([`my-app:lock:{${key}}`, `my-app:token:{${key}}`]);
       await subscribed(`my-app:written:${key}`);
     });
 
     it('works with the defaults, from createRedisTokenStore({ url }) alone', async () => {
-      const store = await createRedisTokenStore({ url: server.url });
+      const store = await createRedisTokenStore({ url: server.url, clientSecret: CLIENT_SECRET });
       stores.push(store);
       const key = randomUUID();
       const token = tokenFor(60_000);
       await expect(store.set(key, token)).resolves.toBe(true);
       await expect(store.get(key)).resolves.toMatchObject({ accessToken: token.accessToken });
       const keys = (await server.dump()).map((entry) => entry.key);
-      expect(keys).toContain(`enkash-auth:token:${key}`);
+      expect(keys).toContain(`enkash-auth:token:{${key}}`);
     });
   });
 
@@ -395,7 +398,7 @@ describe('RedisTokenStore on a real Redis', () => {
 
       await b.releaseLock(key, 'instance-b');
       await expect(b.acquireLock(key, 'instance-b', 5_000)).resolves.toBe(false);
-      const lock = (await server.dump()).find((entry) => entry.key === `${PREFIX}lock:${key}`);
+      const lock = (await server.dump()).find((entry) => entry.key === `${PREFIX}lock:{${key}}`);
       expect(lock?.value).toBe('instance-a');
       expect(lock?.ttlMs).toBeGreaterThan(4_000);
 
@@ -408,7 +411,7 @@ describe('RedisTokenStore on a real Redis', () => {
       const key = randomUUID();
       await store.acquireLock(key, 'instance-a', 1_000);
       await expect(store.acquireLock(key, 'instance-a', 5_000)).resolves.toBe(true);
-      const lock = (await server.dump()).find((entry) => entry.key === `${PREFIX}lock:${key}`);
+      const lock = (await server.dump()).find((entry) => entry.key === `${PREFIX}lock:{${key}}`);
       expect(lock?.ttlMs).toBeGreaterThan(4_000);
     });
 
@@ -584,15 +587,35 @@ describe('RedisTokenStore on a real Redis', () => {
   });
 
   describe('createRedisTokenStore', () => {
-    it('refuses options that name no Redis, or two, as a configuration error naming no URL', async () => {
+    it('refuses options that name no Redis, or two, or no client secret, as a configuration error naming no secret', async () => {
       const client = new Redis(server.url, { lazyConnect: true });
       clients.push(client);
+      const clientSecret = 'pass-s3cret-of-the-client';
       const invalid: RedisTokenStoreOptions[] = [
-        {},
-        { url: server.url, client },
-        { url: 'http://user:pass-s3cret@example.com' },
-        { url: server.url, operationTimeoutMs: 0 },
-        { client, operationTimeoutMs: Number.NaN },
+        { clientSecret },
+        { url: server.url, client, clientSecret },
+        { url: 'http://user:pass-s3cret@example.com', clientSecret },
+        { url: server.url, operationTimeoutMs: 0, clientSecret },
+        { client, operationTimeoutMs: Number.NaN, clientSecret },
+        { url: server.url } as RedisTokenStoreOptions,
+        { url: server.url, clientSecret: '' },
+        { clusterNodes: [server.url], url: server.url, clientSecret },
+        { sentinels: ['redis://127.0.0.1:26379'], clientSecret },
+        {
+          url: 'redis://:pass-s3cret@mymaster:6379',
+          sentinels: ['redis://127.0.0.1:26379'],
+          clientSecret,
+        },
+        {
+          url: 'redis://mymaster',
+          sentinels: ['redis://:pass-s3cret@127.0.0.1:26379/2'],
+          clientSecret,
+        },
+        { clusterNodes: [], clientSecret },
+        {
+          clusterNodes: ['redis://:pass-s3cret@127.0.0.1:7000', 'redis://127.0.0.1:7001'],
+          clientSecret,
+        },
       ];
       for (const options of invalid) {
         const error = await createRedisTokenStore(options).then(
@@ -603,6 +626,8 @@ describe('RedisTokenStore on a real Redis', () => {
         expect(error).toMatchObject({ code: 'config', retryable: false });
         expect((error as Error).message).not.toContain('pass-s3cret');
       }
+      // Every refusal came before a connection was opened.
+      expect(client.status).toBe('wait');
     });
   });
 });

@@ -1,16 +1,40 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { TokenStore } from '../store/token-store.interface.js';
 
 /**
- * Where several replicas share their token: a Redis server, given by URL or as a connected `ioredis` client.
- * Needs the optional dependency `ioredis`.
+ * Where several replicas share their token: one Redis server (`url`), a primary behind Sentinel (`url` naming it,
+ * and `sentinels`), a Redis Cluster (`clusterNodes`), or a connected `ioredis` client of the application's own
+ * (`client`): exactly one of `url`, `clusterNodes` and `client`. The token is stored encrypted under a key derived
+ * from the client secret. Needs the optional dependency `ioredis`.
  */
 export interface EnkashRedisOptions {
-  /** `redis://[:password@]host[:port][/db]`, or `rediss://` for TLS. Environment: `ENKASH_REDIS_URL`. */
+  /**
+   * `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. With `sentinels`, the primary as the
+   * sentinels name it, without a port: `redis://[[user]:password@]<name>[/db]` (the credentials, TLS and database
+   * being the primary's). Environment: `ENKASH_REDIS_URL`.
+   */
   url?: string;
-  /** An `ioredis` client of the application's own, instead of `url`; it is left open at shutdown. */
-  client?: Redis;
-  /** Prefix of every key and channel the library uses. Default: `enkash-auth:`. */
+  /**
+   * The sentinels to ask where the primary named by `url` is: `redis://[[user]:password@]host[:port]` each (port
+   * 26379 unless given; credentials only when the sentinels require their own; all alike), or `rediss://` for TLS.
+   * Environment: `ENKASH_REDIS_SENTINELS`, the URLs separated by commas.
+   */
+  sentinels?: readonly string[];
+  /**
+   * A Redis Cluster, instead of `url`: the URLs of some of its nodes, `redis://[[user]:password@]host[:port]` or
+   * `rediss://` each, all with the same credentials, which apply to every node discovered from them. Environment:
+   * `ENKASH_REDIS_CLUSTER_NODES`, the URLs separated by commas.
+   */
+  clusterNodes?: readonly string[];
+  /**
+   * An `ioredis` client of the application's own, instead of `url` or `clusterNodes`: a `Redis` (to one server, or
+   * created with `sentinels` and `name`) or a `Cluster`. It is left open at shutdown.
+   */
+  client?: Redis | Cluster;
+  /**
+   * Prefix of every key and channel the library uses. Default: `enkash-auth:`. A `{` in it must open a Redis Cluster
+   * hash tag (`{app}:`), which then puts every key of the library in one slot.
+   */
   keyPrefix?: string;
   /**
    * How long one Redis operation may take before the instance carries on without Redis, in milliseconds.
@@ -66,8 +90,9 @@ export interface EnkashAuthOptions {
    */
   acquireOnStartup?: boolean;
   /**
-   * Shares the token with the application's other replicas through Redis, so that one renews it and the others
-   * adopt it: EnKash's refresh grant revokes the previous token at once. Environment: `ENKASH_REDIS_URL`.
+   * Shares the token with the application's other replicas through Redis (one server, Sentinel or Cluster), so that
+   * one renews it and the others adopt it: EnKash's refresh grant revokes the previous token at once. Environment:
+   * `ENKASH_REDIS_URL`, `ENKASH_REDIS_SENTINELS`, `ENKASH_REDIS_CLUSTER_NODES`.
    */
   redis?: EnkashRedisOptions;
   /** A token store of your own instead of `redis` (e.g. `InMemoryTokenStore` for registrations in one process). */
@@ -113,7 +138,21 @@ export type EnkashServerTokenCheck = 'auto' | 'always' | 'never';
 /** {@link EnkashRedisOptions} after validation, with every default applied. */
 export type ResolvedEnkashRedisOptions = Readonly<
   Required<Pick<EnkashRedisOptions, 'keyPrefix' | 'operationTimeoutMs'>> &
-    ({ url: string; client?: undefined } | { url?: undefined; client: Redis })
+    (
+      | { url: string; sentinels?: readonly string[]; clusterNodes?: undefined; client?: undefined }
+      | {
+          clusterNodes: readonly string[];
+          url?: undefined;
+          sentinels?: undefined;
+          client?: undefined;
+        }
+      | {
+          client: Redis | Cluster;
+          url?: undefined;
+          sentinels?: undefined;
+          clusterNodes?: undefined;
+        }
+    )
 >;
 
 /** {@link EnkashAuthOptions} after validation, with every default applied. */

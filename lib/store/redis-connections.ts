@@ -1,6 +1,10 @@
-// How the Redis token store opens, waits on and closes its ioredis connections. Type imports only: ioredis is an
-// optional dependency, loaded by the store's factory when it is installed.
-import type { Redis, RedisOptions } from 'ioredis';
+// How the Redis token store opens, waits on and closes its ioredis connections, to a single server, to a primary
+// behind Sentinel (a `Redis` client too) or to a Redis Cluster. Type imports only: ioredis is an optional
+// dependency, loaded by the store's factory when it is installed.
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+
+/** A client the store can use: a `Redis` (one server, or a primary found through Sentinel) or a `Cluster`. */
+export type RedisConnection = Redis | Cluster;
 
 /** The longest pause between two reconnection attempts: the store is used again within about a second of Redis. */
 const MAX_RECONNECT_DELAY_MS = 1_000;
@@ -18,9 +22,15 @@ export function disconnectWaitMs(operationTimeoutMs: number): number {
   return Math.min(operationTimeoutMs, MAX_DISCONNECT_WAIT_MS);
 }
 
+/** Whether `connection` is a Redis Cluster client (ioredis marks its two classes so). */
+export function isCluster(connection: RedisConnection): connection is Cluster {
+  return connection.isCluster;
+}
+
 /**
- * Options of the connection the store creates from a URL. Commands fail at once while Redis is unreachable, rather
- * than queueing until it returns: a caller waiting on a token must carry on without the store, not wait for it.
+ * Options of the connection the store creates from a URL (or from Sentinel). Commands fail at once while Redis is
+ * unreachable, rather than queueing until it returns: a caller waiting on a token must carry on without the store,
+ * not wait for it.
  */
 export function commandConnectionOptions(operationTimeoutMs: number): RedisOptions {
   return {
@@ -32,6 +42,28 @@ export function commandConnectionOptions(operationTimeoutMs: number): RedisOptio
     disconnectTimeout: disconnectWaitMs(operationTimeoutMs),
     retryStrategy: reconnectDelay,
     lazyConnect: false,
+  };
+}
+
+/**
+ * Options of the Redis Cluster client the store creates from seed nodes: as {@link commandConnectionOptions} for
+ * each node's connection, and for the cluster as a whole, which reconnects forever when every node is lost. A
+ * command to a node that failed is sent again once the cluster has told the client which node took its slots,
+ * within the operation's own timeout.
+ */
+export function clusterConnectionOptions(operationTimeoutMs: number): ClusterOptions {
+  const {
+    enableOfflineQueue,
+    lazyConnect,
+    retryStrategy: _eachNodeIsNotReconnected,
+    ...nodeOptions
+  } = commandConnectionOptions(operationTimeoutMs);
+  return {
+    enableOfflineQueue,
+    lazyConnect,
+    clusterRetryStrategy: reconnectDelay,
+    slotsRefreshTimeout: operationTimeoutMs * 2,
+    redisOptions: nodeOptions,
   };
 }
 
@@ -52,6 +84,21 @@ export function subscriberConnectionOverrides(operationTimeoutMs: number): Parti
 }
 
 /**
+ * The pub/sub connection of `client`, duplicated with {@link subscriberConnectionOverrides}. A Cluster client
+ * subscribes on one node of its choice and picks another when that one is lost; a message published on any node
+ * reaches every node of a cluster.
+ */
+export function subscriberConnectionOf(
+  client: RedisConnection,
+  operationTimeoutMs: number,
+): RedisConnection {
+  const overrides = subscriberConnectionOverrides(operationTimeoutMs);
+  if (!isCluster(client)) return client.duplicate(overrides);
+  const { enableOfflineQueue, lazyConnect, ...nodeOverrides } = overrides;
+  return client.duplicate([], { enableOfflineQueue, lazyConnect, redisOptions: nodeOverrides });
+}
+
+/**
  * Connection errors also reject the commands they concern, which is how the store reports them; without a listener
  * ioredis would print each one as "Unhandled error event". Never logged here: an error may name the server.
  */
@@ -62,7 +109,7 @@ export function ignoreConnectionError(): void {}
  * under way, in which case it waits for that attempt to end either way. A connection that is down fails the
  * command at once. Returns the function that stops waiting.
  */
-export function whenConnected(client: Redis, send: () => void): () => void {
+export function whenConnected(client: RedisConnection, send: () => void): () => void {
   if (client.status !== 'connecting' && client.status !== 'connect') {
     send();
     return () => undefined;
@@ -85,7 +132,7 @@ export function whenConnected(client: Redis, send: () => void): () => void {
  * and do not wrap ioredis's error, which carries the command's arguments (a token).
  */
 export function sendWithin<T>(
-  client: Redis,
+  client: RedisConnection,
   operation: string,
   timeoutMs: number,
   command: () => Promise<T>,
@@ -136,10 +183,11 @@ export function settleWithin(promise: Promise<unknown>, ms: number): Promise<voi
 /**
  * Closes `connection` within about `timeoutMs` plus the disconnect wait, whatever state Redis is in: QUIT when it
  * is connected and `quit` is asked (pending replies arrive first), else a disconnection, which also cancels a
- * pending reconnection. Resolves once the connection holds no socket and no timer.
+ * pending reconnection. Resolves once the connection holds no socket and no timer; a cluster's, once each of its
+ * nodes' does.
  */
 export async function closeConnection(
-  connection: Redis,
+  connection: RedisConnection,
   options: { quit: boolean; timeoutMs: number },
 ): Promise<void> {
   if (hasEnded(connection)) return;
@@ -159,13 +207,20 @@ export async function closeConnection(
     connection.disconnect();
     // While reconnecting, ioredis never reaches 'end' and leaves a timer of `disconnectTimeout`: outlive it.
     await settleWithin(ended, disconnectWaitMs(options.timeoutMs) + 50);
-    if (!hasEnded(connection)) connection.stream?.destroy();
+    if (hasEnded(connection)) return;
+    if (isCluster(connection)) {
+      await Promise.all(
+        connection.nodes().map((node) => closeConnection(node, { ...options, quit: false })),
+      );
+    } else {
+      connection.stream?.destroy();
+    }
   } finally {
     connection.off('end', onEnd);
   }
 }
 
 /** A function rather than a comparison, which TypeScript would narrow across the awaits above. */
-function hasEnded(connection: Redis): boolean {
+function hasEnded(connection: RedisConnection): boolean {
   return connection.status === 'end';
 }

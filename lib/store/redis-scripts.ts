@@ -1,5 +1,9 @@
 // The Redis token store's layout: the Lua scripts it runs, and the value it holds under a token key. The value is
-// the token without its expiry, which is the key's TTL.
+// the token without its expiry, which is the key's TTL, sealed by token-at-rest.ts.
+//
+// Each script touches one key, so that it runs on one node of a Redis Cluster; the token key and the lock key of an
+// account carry its store key as a hash tag (`{...}`), so that they share a slot, hence a node and its failovers.
+// No script compares token values: sealing draws a random IV, so one token is stored differently each time.
 import type { SharedEnkashToken } from './token-store.interface.js';
 
 /** Reads the value and the remaining lifetime in one step, so that they belong to the same write. */
@@ -9,10 +13,15 @@ return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`;
 
 /**
  * Writes unless the held token lives longer (PTTL is -2 when there is none, -1 for a key without TTL), and tells the
- * listeners. Of two that expire together the later write wins, as the interface's "lives longer" says.
+ * listeners. Of two that expire together the later write wins, as the interface's "lives longer" says. A held value
+ * that does not start with the writer's prefix (`ARGV[4]`: format and key id) is not one it could read, so it counts
+ * as no token and is written over, however long it lives.
  */
 export const WRITE_SCRIPT = `
-if redis.call('PTTL', KEYS[1]) > tonumber(ARGV[2]) then return 0 end
+if redis.call('PTTL', KEYS[1]) > tonumber(ARGV[2]) then
+  local held = redis.call('TYPE', KEYS[1]).ok == 'string' and redis.call('GET', KEYS[1])
+  if held and string.sub(held, 1, string.len(ARGV[4])) == ARGV[4] then return 0 end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('PUBLISH', ARGV[3], '1')
 return 1`;
@@ -32,7 +41,7 @@ export const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-/** The value held under a token key: JSON of the access token and the refresh token, nothing else. */
+/** What is sealed under a token key: JSON of the access token and the refresh token, nothing else. */
 export function encodeToken(token: SharedEnkashToken): string {
   const { accessToken, refreshToken } = token;
   return JSON.stringify(
@@ -40,23 +49,28 @@ export function encodeToken(token: SharedEnkashToken): string {
   );
 }
 
-/** The token in a {@link READ_SCRIPT} reply; `undefined` for anything else, whoever wrote it. */
-export function parseStoredToken(reply: unknown, now: number): SharedEnkashToken | undefined {
+/** The value and the remaining lifetime in a {@link READ_SCRIPT} reply; `undefined` for no live string value. */
+export function parseReadReply(reply: unknown): { value: string; pttlMs: number } | undefined {
   if (!Array.isArray(reply) || reply.length !== 2) return undefined;
   const [value, remaining] = reply as unknown[];
   // A client with `stringNumbers` answers PTTL as a string.
   const pttl = typeof remaining === 'string' ? Number(remaining) : remaining;
   if (typeof value !== 'string' || typeof pttl !== 'number' || !(pttl > 0)) return undefined;
+  return { value, pttlMs: pttl };
+}
+
+/** The token in an opened value, expiring at `expiresAt`; `undefined` for anything else. */
+export function decodeToken(json: string, expiresAt: number): SharedEnkashToken | undefined {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value);
+    parsed = JSON.parse(json);
   } catch {
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const { accessToken, refreshToken } = parsed as Record<string, unknown>;
   if (typeof accessToken !== 'string' || accessToken === '') return undefined;
-  if (refreshToken === undefined) return { accessToken, expiresAt: now + pttl };
+  if (refreshToken === undefined) return { accessToken, expiresAt };
   if (typeof refreshToken !== 'string') return undefined;
-  return { accessToken, refreshToken, expiresAt: now + pttl };
+  return { accessToken, refreshToken, expiresAt };
 }

@@ -11,7 +11,10 @@ const { EnkashAuthError } = await import('../errors/enkash-auth.error.js');
 
 describe('createRedisTokenStore without ioredis', () => {
   it('fails with a configuration error that says what to install, naming no URL', async () => {
-    const error = await createRedisTokenStore({ url: 'redis://:pass-s3cret@localhost:6379' }).then(
+    const error = await createRedisTokenStore({
+      url: 'redis://:pass-s3cret@localhost:6379',
+      clientSecret: 'client-s3cret',
+    }).then(
       () => undefined,
       (rejection: unknown) => rejection,
     );
@@ -21,5 +24,6 @@ describe('createRedisTokenStore without ioredis', () => {
     expect(message).toContain('ENKASH_REDIS_URL');
     expect(message).toContain('npm install ioredis');
     expect(message).not.toContain('pass-s3cret');
+    expect(message).not.toContain('client-s3cret');
   });
 });

@@ -1,35 +1,69 @@
-import type { Redis } from 'ioredis';
+import { Logger } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import { storedTokenUnreadable } from '../enkash-auth.messages.js';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import {
   closeConnection,
   commandConnectionOptions,
   ignoreConnectionError,
   sendWithin,
-  subscriberConnectionOverrides,
+  subscriberConnectionOf,
+  type RedisConnection,
 } from './redis-connections.js';
 import {
   ACQUIRE_SCRIPT,
+  decodeToken,
   encodeToken,
-  parseStoredToken,
+  parseReadReply,
   READ_SCRIPT,
   RELEASE_SCRIPT,
   WRITE_SCRIPT,
 } from './redis-scripts.js';
+import {
+  clusterClientArguments,
+  RedisTopologyProblem,
+  sentinelClientOptions,
+} from './redis-topology.js';
+import { tokenCipher, type TokenCipher, type UnreadableReason } from './token-at-rest.js';
 import type { SharedEnkashToken, TokenStore } from './token-store.interface.js';
 import { assertLockTtl, callSafely } from './token-store.shared.js';
 
-/** Where {@link createRedisTokenStore} finds Redis, and how the store uses it. */
+/**
+ * Where {@link createRedisTokenStore} finds Redis, how the store uses it, and the secret its tokens are sealed with.
+ * Redis is given by exactly one of `url` (with or without `sentinels`), `clusterNodes` and `client`.
+ */
 export interface RedisTokenStoreOptions {
   /**
-   * `redis://[:password@]host[:port][/db]`, or `rediss://` for TLS. The store opens its own connections and closes
-   * them in {@link RedisTokenStore.close}. Exactly one of `url` and `client`.
+   * `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. The store opens its own connections and
+   * closes them in {@link RedisTokenStore.close}. With `sentinels`, the primary as the sentinels name it:
+   * `redis://[[user]:password@]<name>[/db]` (the credentials and TLS being the primary's).
    */
   url?: string;
   /**
-   * A client of the application's own, instead of `url`. The store sends its commands through it and duplicates
-   * it for pub/sub; {@link RedisTokenStore.close} closes only the duplicate. Exactly one of `url` and `client`.
+   * The sentinels to ask where the primary named by `url` is, each `redis://[[user]:password@]host[:port]` (port
+   * 26379 unless given; credentials only when the sentinels require their own), or `rediss://` for TLS. After a
+   * failover the store's connections follow the new primary.
    */
-  client?: Redis;
+  sentinels?: readonly string[];
+  /**
+   * A Redis Cluster, instead of `url`: the URLs of some of its nodes (`redis://[[user]:password@]host:port` or
+   * `rediss://`, all with the same credentials), from which the client discovers the others.
+   */
+  clusterNodes?: readonly string[];
+  /**
+   * A client of the application's own, instead of `url` or `clusterNodes`: a `Redis` (to one server, or to a primary
+   * behind Sentinel) or a `Cluster`. The store sends its commands through it and duplicates it for pub/sub;
+   * {@link RedisTokenStore.close} closes only the duplicate.
+   */
+  client?: Redis | Cluster;
+  /**
+   * The EnKash client secret of the account whose token the store holds. The key that encrypts the tokens in Redis
+   * (AES-256-GCM) is derived from it, and from the account's store key, so that every replica of the account
+   * derives the same key without one more secret to configure, and no one who only reads Redis has it. Never
+   * stored or logged. A store shared by registrations of several accounts seals all their tokens under this one.
+   */
+  clientSecret: string;
   /** Prefix of every key and channel of the store, so that applications can share a Redis. Default: `enkash-auth:`. */
   keyPrefix?: string;
   /**
@@ -37,6 +71,11 @@ export interface RedisTokenStoreOptions {
    * without the store rather than wait for Redis. Default: `500`.
    */
   operationTimeoutMs?: number;
+  /**
+   * Where the store reports a value in Redis it cannot read (never its content). Default: Nest's `Logger` with the
+   * context `EnkashAuth`.
+   */
+  logger?: Pick<LoggerService, 'warn'>;
 }
 
 /** Defaults of {@link RedisTokenStoreOptions}. */
@@ -45,8 +84,11 @@ export const REDIS_TOKEN_STORE_DEFAULTS = {
   operationTimeoutMs: 500,
 } as const;
 
-/** Clients the store created from a URL, hence closes; an application's own client is never in it. */
-const ownedClients = new WeakSet<Redis>();
+/** The library's logger context (enkash-auth.constants.ts imports this file: a constant of its would be a cycle). */
+const DEFAULT_LOGGER_CONTEXT = 'EnkashAuth';
+
+/** Clients the store created from a URL or seed nodes, hence closes; an application's own client is never in it. */
+const ownedClients = new WeakSet<RedisConnection>();
 
 /** One call of {@link RedisTokenStore.onTokenWritten}. */
 interface Subscription {
@@ -61,38 +103,71 @@ interface Subscription {
 export class RedisTokenStore implements TokenStore {
   private readonly keyPrefix: string;
   private readonly operationTimeoutMs: number;
+  private readonly clientSecret: string;
+  private readonly logger: Pick<LoggerService, 'warn'>;
   private readonly subscriptions = new Map<string, Set<Subscription>>();
-  private subscriber: Redis | undefined;
+  /** The cipher of each store key (account) seen, derived once. */
+  private readonly ciphers = new Map<string, TokenCipher>();
+  /** Token keys whose value could not be read, and why: reported once, until a value there reads again. */
+  private readonly unreadable = new Map<string, UnreadableReason>();
+  private subscriber: RedisConnection | undefined;
   private closing: Promise<void> | undefined;
 
   /**
-   * Uses `client` for commands; {@link createRedisTokenStore} is the usual way in. A client passed here is the
-   * application's own: it is left open by {@link RedisTokenStore.close}.
+   * Uses `client` (a `Redis`, to one server or to a primary behind Sentinel, or a `Cluster`) for commands;
+   * {@link createRedisTokenStore} is the usual way in. A client passed here is the application's own: it is left
+   * open by {@link RedisTokenStore.close}.
+   *
+   * @throws EnkashAuthError with code `config` when a setting is invalid (naming it, never a secret's value).
    */
   constructor(
-    private readonly client: Redis,
-    options: Pick<RedisTokenStoreOptions, 'keyPrefix' | 'operationTimeoutMs'> = {},
+    private readonly client: Redis | Cluster,
+    options: Pick<
+      RedisTokenStoreOptions,
+      'clientSecret' | 'keyPrefix' | 'operationTimeoutMs' | 'logger'
+    >,
   ) {
-    this.keyPrefix = options.keyPrefix ?? REDIS_TOKEN_STORE_DEFAULTS.keyPrefix;
-    this.operationTimeoutMs =
-      options.operationTimeoutMs ?? REDIS_TOKEN_STORE_DEFAULTS.operationTimeoutMs;
-    checkSettings(this.keyPrefix, this.operationTimeoutMs);
+    const settings = checkSettings(options);
+    this.keyPrefix = settings.keyPrefix;
+    this.operationTimeoutMs = settings.operationTimeoutMs;
+    this.clientSecret = settings.clientSecret;
+    this.logger = options.logger ?? new Logger(DEFAULT_LOGGER_CONTEXT);
   }
 
-  /** The token held under `key`; `undefined` when there is none, it has expired, or the value is not one of ours. */
+  /**
+   * The token held under `key`; `undefined` when there is none, it has expired, or the value is not one this store
+   * can read (not sealed, sealed under another key, altered: reported once, without its content).
+   */
   async get(key: string): Promise<SharedEnkashToken | undefined> {
-    const reply = await this.run('get', () => this.client.eval(READ_SCRIPT, 1, this.tokenKey(key)));
-    return parseStoredToken(reply, Date.now());
+    const tokenKey = this.tokenKey(key);
+    const reply = await this.run('get', () => this.client.eval(READ_SCRIPT, 1, tokenKey));
+    const read = parseReadReply(reply);
+    if (read === undefined) return undefined;
+    const opened = this.cipherOf(key).open(read.value, tokenKey);
+    if (!opened.ok) {
+      if (this.unreadable.get(tokenKey) !== opened.reason) {
+        this.unreadable.set(tokenKey, opened.reason);
+        this.logger.warn(storedTokenUnreadable(tokenKey, opened.reason));
+      }
+      return undefined;
+    }
+    this.unreadable.delete(tokenKey);
+    return decodeToken(opened.plaintext, Date.now() + read.pttlMs);
   }
 
-  /** Holds `token` with a TTL of its remaining lifetime, unless the held one lives longer. */
+  /**
+   * Holds `token`, sealed, with a TTL of its remaining lifetime, unless the held one lives longer; a held value this
+   * store cannot read counts as none.
+   */
   async set(key: string, token: SharedEnkashToken): Promise<boolean> {
     const ttlMs = Math.floor(token.expiresAt - Date.now());
     if (!(ttlMs > 0)) return false;
-    const value = encodeToken(token);
+    const tokenKey = this.tokenKey(key);
+    const cipher = this.cipherOf(key);
+    const value = cipher.seal(encodeToken(token), tokenKey);
     const channel = this.channelOf(key);
     const reply = await this.run('set', () =>
-      this.client.eval(WRITE_SCRIPT, 1, this.tokenKey(key), value, ttlMs, channel),
+      this.client.eval(WRITE_SCRIPT, 1, tokenKey, value, ttlMs, channel, cipher.prefix),
     );
     return reply === 1;
   }
@@ -115,7 +190,7 @@ export class RedisTokenStore implements TokenStore {
 
   /**
    * Calls `listener` after each write under `key` by any instance. The channel is subscribed on a connection of
-   * its own, which ioredis subscribes again after each reconnection.
+   * its own, which ioredis subscribes again after each reconnection (on another node, for a cluster's).
    */
   onTokenWritten(key: string, listener: () => void): () => void {
     if (this.closing !== undefined) return () => undefined;
@@ -166,11 +241,9 @@ export class RedisTokenStore implements TokenStore {
   }
 
   /** The pub/sub connection, opened when the first listener arrives. */
-  private subscriberConnection(): Redis {
+  private subscriberConnection(): RedisConnection {
     if (this.subscriber === undefined) {
-      const subscriber = this.client.duplicate(
-        subscriberConnectionOverrides(this.operationTimeoutMs),
-      );
+      const subscriber = subscriberConnectionOf(this.client, this.operationTimeoutMs);
       subscriber.on('error', ignoreConnectionError);
       subscriber.on('message', (channel: string) => {
         const subscriptions = this.subscriptions.get(channel);
@@ -192,50 +265,80 @@ export class RedisTokenStore implements TokenStore {
     return sendWithin(this.client, operation, this.operationTimeoutMs, command);
   }
 
+  private cipherOf(key: string): TokenCipher {
+    let cipher = this.ciphers.get(key);
+    if (cipher === undefined) {
+      cipher = tokenCipher(this.clientSecret, key);
+      this.ciphers.set(key, cipher);
+    }
+    return cipher;
+  }
+
+  /** The token key of an account: its store key as a hash tag, which the lock key shares (one cluster slot). */
   private tokenKey(key: string): string {
-    return `${this.keyPrefix}token:${key}`;
+    return `${this.keyPrefix}token:{${key}}`;
   }
 
   private lockKey(key: string): string {
-    return `${this.keyPrefix}lock:${key}`;
+    return `${this.keyPrefix}lock:{${key}}`;
   }
 
+  /** A channel is no key: a plain PUBLISH reaches the subscribers of every node of a cluster. */
   private channelOf(key: string): string {
     return `${this.keyPrefix}written:${key}`;
   }
 }
 
 /**
- * Opens a {@link RedisTokenStore} on `options.url`, loading the optional dependency ioredis, or on
- * `options.client`. Never waits for Redis: operations issued while it connects wait for it, within their timeout.
+ * Opens a {@link RedisTokenStore} on `options.url` (one server, or the primary that `options.sentinels` name), or on
+ * `options.clusterNodes`, loading the optional dependency ioredis; or on `options.client`. Never waits for Redis:
+ * operations issued while it connects wait for it, within their timeout.
+ *
+ * @throws EnkashAuthError with code `config` when the options are invalid (naming the option, never a URL).
  */
 export async function createRedisTokenStore(
   options: RedisTokenStoreOptions,
 ): Promise<RedisTokenStore> {
-  const { url, client, ...settings } = options;
-  if (client !== undefined) {
-    if (url !== undefined) throw configError('takes a url or a client, not both');
-    return new RedisTokenStore(client, settings);
+  const { url, sentinels, clusterNodes, client, ...rest } = options;
+  const settings = checkSettings(rest);
+  const targets = [url !== undefined, clusterNodes !== undefined, client !== undefined];
+  if (targets.filter(Boolean).length !== 1) {
+    throw configError('takes exactly one of url, clusterNodes and client');
   }
-  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) {
-    // The URL is not echoed: it may hold a password.
-    throw configError('needs a client or a redis:// or rediss:// url');
+  if (sentinels !== undefined && url === undefined) {
+    throw configError('takes sentinels only with a url that names the primary');
   }
-  const operationTimeoutMs =
-    settings.operationTimeoutMs ?? REDIS_TOKEN_STORE_DEFAULTS.operationTimeoutMs;
-  checkSettings(settings.keyPrefix ?? REDIS_TOKEN_STORE_DEFAULTS.keyPrefix, operationTimeoutMs);
-  const RedisClient = await loadIoredis();
-  const created = new RedisClient(url, commandConnectionOptions(operationTimeoutMs));
+  if (client !== undefined) return new RedisTokenStore(client, rest);
+  const { operationTimeoutMs } = settings;
+  const ioredis = await loadIoredis();
+  let created: RedisConnection;
+  if (clusterNodes !== undefined) {
+    const { nodes, options: clusterOptions } = topology(() =>
+      clusterClientArguments(urlList(clusterNodes, 'clusterNodes'), operationTimeoutMs),
+    );
+    created = new ioredis.Cluster(nodes, clusterOptions);
+  } else if (sentinels !== undefined) {
+    const sentinelOptions = topology(() =>
+      sentinelClientOptions(String(url), urlList(sentinels, 'sentinels'), operationTimeoutMs),
+    );
+    created = new ioredis.Redis(sentinelOptions);
+  } else {
+    if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) {
+      // The URL is not echoed: it may hold a password.
+      throw configError('needs a redis:// or rediss:// url');
+    }
+    created = new ioredis.Redis(url, commandConnectionOptions(operationTimeoutMs));
+  }
   created.on('error', ignoreConnectionError);
   ownedClients.add(created);
-  return new RedisTokenStore(created, settings);
+  return new RedisTokenStore(created, rest);
 }
 
-/** ioredis's client class, loaded only when a URL is given: applications without Redis need not install it. */
-async function loadIoredis(): Promise<typeof Redis> {
+/** ioredis's client classes, loaded only when the store opens its own connections. */
+async function loadIoredis(): Promise<{ Redis: typeof Redis; Cluster: typeof Cluster }> {
   try {
-    const { Redis } = await import('ioredis');
-    return Redis;
+    const { Redis, Cluster } = await import('ioredis');
+    return { Redis, Cluster };
   } catch {
     throw new EnkashAuthError(
       'config',
@@ -245,13 +348,45 @@ async function loadIoredis(): Promise<typeof Redis> {
   }
 }
 
-function checkSettings(keyPrefix: unknown, operationTimeoutMs: unknown): void {
+/** `value` as a list of strings, which the topology then reads as URLs. */
+function urlList(value: unknown, option: string): string[] {
+  if (!Array.isArray(value) || !value.every((each) => typeof each === 'string')) {
+    throw configError(`needs ${option} as a list of redis:// or rediss:// URLs`);
+  }
+  return value;
+}
+
+/** The result of a topology function, whose problems become configuration errors. */
+function topology<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof RedisTopologyProblem) throw configError(error.message);
+    throw error;
+  }
+}
+
+/** The settings every store needs, checked; the client secret's value is never echoed. */
+function checkSettings(
+  options: Pick<RedisTokenStoreOptions, 'clientSecret' | 'keyPrefix' | 'operationTimeoutMs'>,
+): { clientSecret: string; keyPrefix: string; operationTimeoutMs: number } {
+  const {
+    clientSecret,
+    keyPrefix = REDIS_TOKEN_STORE_DEFAULTS.keyPrefix,
+    operationTimeoutMs = REDIS_TOKEN_STORE_DEFAULTS.operationTimeoutMs,
+  } = options as Partial<typeof options>;
+  if (typeof clientSecret !== 'string' || clientSecret === '') {
+    throw configError(
+      "needs the account's clientSecret: the key that encrypts the tokens in Redis is derived from it",
+    );
+  }
   if (typeof keyPrefix !== 'string') throw configError('needs a string keyPrefix');
-  if (!Number.isSafeInteger(operationTimeoutMs) || (operationTimeoutMs as number) < 1) {
+  if (!Number.isSafeInteger(operationTimeoutMs) || operationTimeoutMs < 1) {
     throw configError(
       'needs an operationTimeoutMs that is a whole number of milliseconds, at least 1',
     );
   }
+  return { clientSecret, keyPrefix, operationTimeoutMs };
 }
 
 function configError(problem: string): EnkashAuthError {
