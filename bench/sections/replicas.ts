@@ -3,10 +3,13 @@
 import { startEnkashSimulator } from '../../lib/testing/index.js';
 import {
   CALLERS_PER_REPLICA,
-  EARLIEST_RENEWAL_SECONDS,
+  fewestRenewals,
+  mostRenewals,
+  REFRESH_BEFORE_EXPIRY_SECONDS,
   runReplicas,
   TOKEN_LIFETIME_SECONDS,
 } from '../../test/replicas/replica-harness.js';
+import { renewalDelayMs } from '../../lib/token/renewal-policy.js';
 import type { ReplicaRunResult } from '../../test/replicas/replica-harness.js';
 import { compileChildFixtures, removeChildFixtures } from '../../test/support/child-fixtures.js';
 import { startRedisServer } from '../../test/support/redis-server.js';
@@ -23,20 +26,26 @@ async function run(
 ): Promise<ReplicaRunResult> {
   const simulator = await startEnkashSimulator({ tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS });
   try {
-    return await runReplicas({ label, fixtures, simulator, redisUrl, durationMs });
+    return await runReplicas({
+      label,
+      fixtures,
+      simulator,
+      ...(redisUrl !== undefined ? { redis: { url: redisUrl } } : {}),
+      durationMs,
+    });
   } finally {
     await simulator.close();
   }
 }
 
-/** Renewals a run holds at least: one per token lifetime. */
-function fewestRenewals(result: ReplicaRunResult): number {
-  return Math.floor(result.seconds / TOKEN_LIFETIME_SECONDS);
-}
-
-/** Renewals a run can hold: one per token, each at least {@link EARLIEST_RENEWAL_SECONDS} into its life. */
-function mostRenewals(result: ReplicaRunResult): number {
-  return Math.floor(result.seconds / EARLIEST_RENEWAL_SECONDS) + 1;
+/** How long before expiry the renewal policy renews the runs' tokens, from the latest to the earliest, in seconds. */
+function renewalWindow(): string {
+  const lifetimeMs = TOKEN_LIFETIME_SECONDS * 1000;
+  const before = (jitter: number): string =>
+    String(
+      (lifetimeMs - renewalDelayMs(lifetimeMs, REFRESH_BEFORE_EXPIRY_SECONDS, () => jitter)) / 1000,
+    );
+  return before(0) === before(1) ? before(0) : `${before(0)}–${before(1)}`;
 }
 
 export async function measureReplicas(sizes: BenchSizes['replicas']): Promise<SectionResult> {
@@ -62,7 +71,7 @@ export async function measureReplicas(sizes: BenchSizes['replicas']): Promise<Se
       setup:
         `Three processes, each its own Nest application with 2 callers calling EnKash through EnkashHttpService ` +
         `continuously for ${sizes.durationMs / 1000} s (${(sizes.durationMs / 1000 / TOKEN_LIFETIME_SECONDS).toFixed(1)} ` +
-        `token lifetimes), tokens living ${TOKEN_LIFETIME_SECONDS} s, renewed 1–1.5 s before expiry; the counts are ` +
+        `token lifetimes), tokens living ${TOKEN_LIFETIME_SECONDS} s, renewed ${renewalWindow()} s before expiry; the counts are ` +
         "EnKash's (the simulator's), after the three have booted.",
       header: [
         'run',

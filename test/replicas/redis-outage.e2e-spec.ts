@@ -7,7 +7,12 @@ import { compileChildFixtures, removeChildFixtures } from '../support/child-fixt
 import { startRedisServer } from '../support/redis-server.js';
 import type { RedisServer } from '../support/redis-server.js';
 import { sleep } from '../support/waiting.js';
-import { runReplicas, sideBySide, TOKEN_LIFETIME_SECONDS } from './replica-harness.js';
+import {
+  runReplicas,
+  sharedTokenIn,
+  sideBySide,
+  TOKEN_LIFETIME_SECONDS,
+} from './replica-harness.js';
 
 const DURATION_MS = 21_000;
 
@@ -35,7 +40,7 @@ describe('three replicas when Redis goes down and comes back', () => {
         label: 'Redis down 6-13 s',
         fixtures,
         simulator,
-        redisUrl: redis.url,
+        redis: { url: redis.url },
         durationMs: DURATION_MS,
         during: async () => {
           await sleep(6_000);
@@ -44,12 +49,8 @@ describe('three replicas when Redis goes down and comes back', () => {
           await redis.start();
           // The replicas write their token back once Redis answers (it restarted empty).
           await sleep(TOKEN_LIFETIME_SECONDS * 1000);
-          const entries = await redis.dump();
-          tokenBackInRedis = entries.some(
-            (entry) =>
-              entry.key.startsWith('enkash-auth:token:') &&
-              entry.value?.includes(simulator.currentAccessToken ?? 'none'),
-          );
+          const shared = await sharedTokenIn({ url: redis.url }, simulator);
+          tokenBackInRedis = shared?.accessToken === simulator.currentAccessToken;
         },
       });
       process.stdout.write(`\n${sideBySide([result])}\n\n`);

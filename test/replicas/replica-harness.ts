@@ -1,7 +1,11 @@
 // Several replicas of one application, each a real Node process with its own Nest app (test/fixtures/replica.ts),
-// against one EnKash simulator, sharing a real redis-server or nothing at all. Counts what EnKash received and what
-// each replica's callers saw.
+// against one EnKash simulator, sharing a real Redis (one server, Sentinel or Cluster) or nothing at all. Counts what
+// EnKash received and what each replica's callers saw.
 import { join } from 'node:path';
+import { createRedisTokenStore } from '../../lib/store/redis-token-store.js';
+import { tokenStoreKey } from '../../lib/store/token-store-key.js';
+import type { SharedEnkashToken } from '../../lib/store/token-store.interface.js';
+import { MIN_USEFUL_LIFETIME_MS, renewalDelayMs } from '../../lib/token/renewal-policy.js';
 import type { EnkashSimulator } from '../../lib/testing/index.js';
 import { childEnvironment, FixtureProcess } from '../support/child-fixtures.js';
 import { environmentFor } from '../support/enkash-app.js';
@@ -10,14 +14,49 @@ import { environmentFor } from '../support/enkash-app.js';
 export const TOKEN_LIFETIME_SECONDS = 5;
 
 /** `refreshBeforeExpirySeconds` of the runs: each token is renewed near the end of its life, once. */
-const REFRESH_BEFORE_EXPIRY_SECONDS = 1;
+export const REFRESH_BEFORE_EXPIRY_SECONDS = 1;
 
 /**
- * The earliest a token is renewed, in seconds into its life: the jitter brings a renewal forward by up to half the
- * margin, so renewals fall from 1.5 to 1 second before expiry.
+ * The earliest a token of `lifetimeMs` can be renewed after EnKash issued it, by whichever replica holds it, as the
+ * renewal policy times it (jitter at its largest). The replica that obtained the token times its renewal from the
+ * token's full lifetime; a replica that got it handed back by a password grant `d` ms later (recovering from a 401,
+ * or checking EnKash's current token) reads `expires_in` in whole seconds, rounded down, so it may believe the token
+ * expires up to a second before it does, and renews up to a second earlier: that replica renews first.
  */
-export const EARLIEST_RENEWAL_SECONDS =
-  TOKEN_LIFETIME_SECONDS - 1.5 * REFRESH_BEFORE_EXPIRY_SECONDS;
+export function earliestRenewalMs(lifetimeMs: number, refreshBeforeExpirySeconds: number): number {
+  const earliestJitter = (): number => 1;
+  let earliest = renewalDelayMs(lifetimeMs, refreshBeforeExpirySeconds, earliestJitter);
+  for (let handedBackAfterMs = 1; handedBackAfterMs < lifetimeMs; handedBackAfterMs += 1) {
+    const announcedMs = Math.floor((lifetimeMs - handedBackAfterMs) / 1000) * 1000;
+    // A token handed back in its last second is renewed at once.
+    const delayMs =
+      announcedMs < MIN_USEFUL_LIFETIME_MS
+        ? 0
+        : renewalDelayMs(announcedMs, refreshBeforeExpirySeconds, earliestJitter);
+    earliest = Math.min(earliest, handedBackAfterMs + delayMs);
+  }
+  return earliest;
+}
+
+/** The earliest renewal of the runs' tokens, in milliseconds after EnKash issued them (see {@link earliestRenewalMs}). */
+export const EARLIEST_RENEWAL_MS = earliestRenewalMs(
+  TOKEN_LIFETIME_SECONDS * 1000,
+  REFRESH_BEFORE_EXPIRY_SECONDS,
+);
+
+/**
+ * How much later than its timer a refresh grant may reach EnKash on a loaded machine, compared with the previous one:
+ * the lock, the store's reads, the request on its way. Two renewals' grants may be that much closer at EnKash than
+ * {@link EARLIEST_RENEWAL_MS}.
+ */
+const TIMING_SLACK_MS = 1_000;
+
+/**
+ * A refresh grant this close to the previous one renewed the same token again: two replicas renewed one token. A
+ * second renewal of one token comes within a token request's round trip of the first; the next token's renewal
+ * never before {@link EARLIEST_RENEWAL_MS}, give or take one request's delay.
+ */
+export const SAME_TOKEN_WITHIN_MS = EARLIEST_RENEWAL_MS / 2;
 
 /** What a run of several replicas came to. */
 export interface ReplicaRunResult {
@@ -37,8 +76,37 @@ export interface ReplicaRunResult {
   readonly unauthorized: number;
   /** Seconds between consecutive refresh grants, whichever replica sent them. */
   readonly refreshGaps: number[];
+  /** Refresh grants that renewed a token: the first of the run, and each one {@link SAME_TOKEN_WITHIN_MS} or more after the previous. */
+  readonly renewals: number;
+  /** Refresh grants that renewed a token another one had just renewed: within {@link SAME_TOKEN_WITHIN_MS}. */
+  readonly sameTokenRefreshes: number;
+  /** How long EnKash's counts ran: from the replicas' start to the last replica's exit, in milliseconds. */
+  readonly countedMs: number;
   /** Token lifetimes the run lasted. */
   readonly lifetimes: number;
+}
+
+/**
+ * Renewals a run can hold: one per token, each at least {@link EARLIEST_RENEWAL_MS} after the previous, give or take
+ * a loaded machine's delay, over the time EnKash counted (renewals go on until each replica has closed).
+ */
+export function mostRenewals(result: Pick<ReplicaRunResult, 'countedMs'>): number {
+  return Math.floor((result.countedMs + TIMING_SLACK_MS) / EARLIEST_RENEWAL_MS) + 1;
+}
+
+/** Renewals a run holds at least: one per token lifetime of the calling time. */
+export function fewestRenewals(result: Pick<ReplicaRunResult, 'seconds'>): number {
+  return Math.floor(result.seconds / TOKEN_LIFETIME_SECONDS);
+}
+
+/** How the replicas reach Redis, as the `ENKASH_REDIS_*` variables give it to each. */
+export interface ReplicaRedis {
+  /** `ENKASH_REDIS_URL`: the server, or the primary's name with `sentinels`. */
+  readonly url?: string;
+  /** `ENKASH_REDIS_SENTINELS`. */
+  readonly sentinels?: readonly string[];
+  /** `ENKASH_REDIS_CLUSTER_NODES`. */
+  readonly clusterNodes?: readonly string[];
 }
 
 /** How to run the replicas. */
@@ -46,11 +114,39 @@ export interface ReplicaRunOptions {
   readonly label: string;
   readonly fixtures: string;
   readonly simulator: EnkashSimulator;
-  readonly redisUrl?: string;
+  /** Where the replicas share their token; nothing shared without it. */
+  readonly redis?: ReplicaRedis;
   readonly replicas?: number;
   readonly durationMs: number;
   /** Runs while the replicas call EnKash (e.g. stops Redis for a while); awaited before the results are read. */
   readonly during?: () => Promise<void>;
+}
+
+/**
+ * The token the replicas share in Redis, read as one more replica of the account would: it is stored sealed, under
+ * a key derived from the client secret. `undefined` when there is none, or it cannot be read.
+ */
+export async function sharedTokenIn(
+  redis: ReplicaRedis,
+  simulator: EnkashSimulator,
+): Promise<SharedEnkashToken | undefined> {
+  const store = await createRedisTokenStore({
+    ...redis,
+    clientSecret: simulator.options.clientSecret,
+    logger: { warn: () => undefined },
+  });
+  try {
+    return await store.get(
+      tokenStoreKey({
+        baseUrl: simulator.url,
+        tokenPath: simulator.options.tokenPath,
+        clientId: simulator.options.clientId,
+        username: simulator.options.username,
+      }),
+    );
+  } finally {
+    await store.close();
+  }
 }
 
 /** Concurrent callers in each replica. */
@@ -66,7 +162,9 @@ export async function runReplicas(options: ReplicaRunOptions): Promise<ReplicaRu
     ...environmentFor(simulator),
     ENKASH_TOKEN_TIMEOUT_MS: '2000',
     ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS: String(REFRESH_BEFORE_EXPIRY_SECONDS),
-    ENKASH_REDIS_URL: options.redisUrl ?? '',
+    ENKASH_REDIS_URL: options.redis?.url ?? '',
+    ENKASH_REDIS_SENTINELS: options.redis?.sentinels?.join(',') ?? '',
+    ENKASH_REDIS_CLUSTER_NODES: options.redis?.clusterNodes?.join(',') ?? '',
     REPLICA_DURATION_MS: String(durationMs),
     REPLICA_CALLERS: String(CALLERS_PER_REPLICA),
     REPLICA_PAUSE_MS: String(PAUSE_BETWEEN_CALLS_MS),
@@ -82,6 +180,7 @@ export async function runReplicas(options: ReplicaRunOptions): Promise<ReplicaRu
     }
     // Only steady state counts: what follows the boots.
     simulator.resetStats();
+    const countedFrom = Date.now();
     for (const child of children) child.signal('SIGUSR2');
     const during = options.during?.() ?? Promise.resolve();
     const reports = await Promise.all(
@@ -96,6 +195,7 @@ export async function runReplicas(options: ReplicaRunOptions): Promise<ReplicaRu
       options,
       count,
       reports.map(({ report }) => report as unknown as ReplicaReport),
+      Date.now() - countedFrom,
     );
   } finally {
     for (const child of children) child.kill();
@@ -112,6 +212,7 @@ function summarise(
   options: ReplicaRunOptions,
   replicas: number,
   reports: ReplicaReport[],
+  countedMs: number,
 ): ReplicaRunResult {
   const { simulator, durationMs } = options;
   const failures: Record<string, number> = {};
@@ -123,6 +224,8 @@ function summarise(
   const refreshTimes = simulator.tokenRequests
     .filter((request) => request.grantType === 'refresh_token')
     .map((request) => request.receivedAt);
+  const gapsMs = refreshTimes.slice(1).map((at, index) => at - refreshTimes[index]!);
+  const sameTokenRefreshes = gapsMs.filter((gap) => gap < SAME_TOKEN_WITHIN_MS).length;
   return {
     label: options.label,
     replicas,
@@ -135,7 +238,10 @@ function summarise(
     passwordGrants: simulator.stats.passwordGrants,
     tokensIssued: simulator.stats.tokensIssued,
     unauthorized: simulator.stats.resourceUnauthorized,
-    refreshGaps: refreshTimes.slice(1).map((at, index) => (at - refreshTimes[index]!) / 1000),
+    refreshGaps: gapsMs.map((gap) => gap / 1000),
+    renewals: refreshTimes.length - sameTokenRefreshes,
+    sameTokenRefreshes,
+    countedMs,
     lifetimes: durationMs / 1000 / TOKEN_LIFETIME_SECONDS,
   };
 }
@@ -153,6 +259,7 @@ export function sideBySide(results: readonly ReplicaRunResult[]): string {
     ['failed calls', (r) => String(r.failedCalls)],
     ['slowest call', (r) => `${r.slowestCallMs} ms`],
     ['refresh grants', (r) => perLifetime(r.refreshGrants, r)],
+    ['second refresh grants for one token', (r) => String(r.sameTokenRefreshes)],
     ['password grants', (r) => perLifetime(r.passwordGrants, r)],
     ['401s from EnKash', (r) => perLifetime(r.unauthorized, r)],
     [

@@ -8,7 +8,8 @@ import { startRedisServer } from '../support/redis-server.js';
 import type { RedisServer } from '../support/redis-server.js';
 import {
   CALLERS_PER_REPLICA,
-  EARLIEST_RENEWAL_SECONDS,
+  fewestRenewals,
+  mostRenewals,
   runReplicas,
   sideBySide,
   TOKEN_LIFETIME_SECONDS,
@@ -34,11 +35,6 @@ describe('three replicas calling EnKash continuously', () => {
     if (fixtures !== undefined) await removeChildFixtures(fixtures);
   });
 
-  /** Refresh grants the whole group may spend: one per renewal, renewals being at least a quarter-life apart. */
-  function mostRefreshGrants(): number {
-    return Math.floor(DURATION_MS / 1000 / EARLIEST_RENEWAL_SECONDS) + 1;
-  }
-
   it(
     'sharing Redis: one refresh grant per token renewal for the whole group, and no call fails',
     async () => {
@@ -50,7 +46,7 @@ describe('three replicas calling EnKash continuously', () => {
           label: 'with Redis',
           fixtures,
           simulator,
-          redisUrl: redis.url,
+          redis: { url: redis.url },
           durationMs: DURATION_MS,
         });
         results.push(result);
@@ -58,16 +54,10 @@ describe('three replicas calling EnKash continuously', () => {
         expect(result.failures).toEqual({});
         expect(result.calls).toBeGreaterThan(500);
         // Renewals go on: about one per token lifetime...
-        expect(result.refreshGrants).toBeGreaterThanOrEqual(
-          Math.floor(DURATION_MS / 1000 / TOKEN_LIFETIME_SECONDS),
-        );
+        expect(result.renewals).toBeGreaterThanOrEqual(fewestRenewals(result));
         // ...and never two for one token: no replica renews what another already renewed.
-        expect(result.refreshGrants).toBeLessThanOrEqual(mostRefreshGrants());
-        // A replica times a renewal from when it began the previous one, which on a loaded machine can reach EnKash
-        // most of a second later (the Redis lock, the store's reads): gaps at EnKash may be that much shorter than
-        // EARLIEST_RENEWAL_SECONDS. Two replicas renewing one token would do it within the jitter of each other,
-        // well under half of it.
-        expect(Math.min(...result.refreshGaps)).toBeGreaterThan(EARLIEST_RENEWAL_SECONDS / 2);
+        expect(result.sameTokenRefreshes).toBe(0);
+        expect(result.refreshGrants).toBeLessThanOrEqual(mostRenewals(result));
         // The others adopt the new token from Redis: every new token is a renewal's. A call that meets the 401
         // before the renewing replica has stored the new token makes its replica ask EnKash which token is current:
         // a password grant, which EnKash answers with the token it already issued, so no token comes of it and none
@@ -83,10 +73,12 @@ describe('three replicas calling EnKash continuously', () => {
           result.refreshGrants * (result.replicas - 1) * CALLERS_PER_REPLICA,
         );
 
-        // Redis holds the token under a hashed key: neither the password, the client secret nor the username.
+        // Redis holds the token sealed under a hashed key: no token, neither the password, the client secret nor
+        // the username.
         const entries = await redis.dump();
         const stored = JSON.stringify(entries);
         for (const secret of [
+          ...simulator.issuedTokens,
           simulator.options.password,
           simulator.options.clientSecret,
           simulator.options.username,
@@ -105,7 +97,7 @@ describe('three replicas calling EnKash continuously', () => {
   );
 
   it(
-    'without Redis: renewals carry jitter and check with EnKash first, so the group still spends about one refresh grant per renewal and no call fails',
+    'without Redis: renewals carry jitter and check with EnKash first, so each replica renews a token at most once and no call fails',
     async () => {
       const simulator = await startEnkashSimulator({
         tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS,
@@ -121,7 +113,16 @@ describe('three replicas calling EnKash continuously', () => {
 
         expect(result.failures).toEqual({});
         expect(result.calls).toBeGreaterThan(500);
-        expect(result.refreshGrants).toBeLessThanOrEqual(mostRefreshGrants() + 2);
+        // Renewals come no sooner than the renewal policy allows, whoever renews. The replicas that recovered from a
+        // 401 with the password grant renew first: EnKash hands the token back with `expires_in` in whole seconds,
+        // rounded down, so they believe it expires up to a second early (see earliestRenewalMs).
+        expect(result.renewals).toBeLessThanOrEqual(mostRenewals(result));
+        // Two replicas renew one token only when both checked EnKash's token before either's refresh grant reached
+        // it: rare (the table prints how often), and never more than once per replica, since after its check or
+        // its refresh grant a replica holds the newest token.
+        expect(result.sameTokenRefreshes).toBeLessThanOrEqual(
+          result.renewals * (result.replicas - 1),
+        );
         // A 401 is recovered with the password grant, which hands back the current token without revoking it.
         expect(result.passwordGrants).toBeGreaterThan(0);
       } finally {
