@@ -10,9 +10,9 @@ import {
   type RedisTokenStore,
   type RedisTokenStoreOptions,
 } from '../lib/store/redis-token-store.js';
-import { addedSince, liveResources } from './support/live-resources.js';
 import { freeLoopbackPort } from './support/ports.js';
 import { recordingLogger } from './support/recording-logger.js';
+import { stopWatchingResources, watchResources } from './support/resource-watch.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { sleep } from './support/waiting.js';
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  watching?.stop();
+  stopWatchingResources();
   // Thawed first, so that stores close as they would in production rather than wait on a frozen server.
   for (const each of testServers) each.resume();
   await Promise.all(stores.splice(0).map((store) => store.close()));
@@ -46,60 +46,6 @@ afterEach(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/**
- * Sockets (counted by Node) and timers (counted here) opened since this call and still open. Timers are counted by
- * wrapping this realm's setTimeout and setInterval, which ioredis and the library use, rather than with
- * `process.getActiveResourcesInfo()`: in a run of one file, jest's reporter arms a 100 ms timer of its own every
- * second in this very process, which would come and go between two counts.
- */
-function watchResources(): { added(): Record<string, number>; stop(): void } {
-  const sockets = liveResources();
-  const pending = new Map<NodeJS.Timeout, string>();
-  const real = { setTimeout, clearTimeout, setInterval, clearInterval };
-  const arm =
-    (kind: 'setTimeout' | 'setInterval') =>
-    (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]): NodeJS.Timeout => {
-      const timer: NodeJS.Timeout = real[kind](
-        (...given: unknown[]) => {
-          if (kind === 'setTimeout') pending.delete(timer);
-          callback(...given);
-        },
-        ms,
-        ...args,
-      );
-      pending.set(timer, `${kind}(${ms ?? 0} ms)`);
-      return timer;
-    };
-  const disarm = (kind: 'clearTimeout' | 'clearInterval') => (timer?: NodeJS.Timeout) => {
-    if (timer !== undefined) pending.delete(timer);
-    real[kind](timer);
-  };
-  Object.assign(globalThis, {
-    setTimeout: arm('setTimeout'),
-    setInterval: arm('setInterval'),
-    clearTimeout: disarm('clearTimeout'),
-    clearInterval: disarm('clearInterval'),
-  });
-  const stop = (): void => {
-    Object.assign(globalThis, real);
-    if (watching === watcher) watching = undefined;
-  };
-  const watcher = {
-    added: (): Record<string, number> => {
-      const added = addedSince(sockets);
-      for (const description of pending.values())
-        added[description] = (added[description] ?? 0) + 1;
-      return added;
-    },
-    stop,
-  };
-  watching = watcher;
-  return watcher;
-}
-
-/** The resource watch of the running test, stopped after it whatever happened. */
-let watching: { stop(): void } | undefined;
 
 async function openStore(
   options: Partial<RedisTokenStoreOptions> = {},

@@ -191,6 +191,8 @@ export async function closeConnection(
   options: { quit: boolean; timeoutMs: number },
 ): Promise<void> {
   if (hasEnded(connection)) return;
+  // A cluster subscribes on a connection kept apart from its pool, which it drops without waiting when it closes.
+  const clusterSubscriber = isCluster(connection) ? subscriberOfCluster(connection) : undefined;
   let onEnd: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => {
     onEnd = resolve;
@@ -207,17 +209,39 @@ export async function closeConnection(
     connection.disconnect();
     // While reconnecting, ioredis never reaches 'end' and leaves a timer of `disconnectTimeout`: outlive it.
     await settleWithin(ended, disconnectWaitMs(options.timeoutMs) + 50);
-    if (hasEnded(connection)) return;
-    if (isCluster(connection)) {
-      await Promise.all(
-        connection.nodes().map((node) => closeConnection(node, { ...options, quit: false })),
-      );
-    } else {
-      connection.stream?.destroy();
+    if (!hasEnded(connection)) {
+      if (isCluster(connection)) {
+        await Promise.all(
+          connection.nodes().map((node) => closeConnection(node, { ...options, quit: false })),
+        );
+      } else {
+        connection.stream?.destroy();
+      }
+    }
+    if (clusterSubscriber !== undefined) {
+      await closeConnection(clusterSubscriber, { ...options, quit: false });
     }
   } finally {
     connection.off('end', onEnd);
   }
+}
+
+/**
+ * The connection a cluster client subscribes on, if it has one: ioredis keeps it in a private field (`subscriber`,
+ * whose `getInstance()` gives it). Looked up defensively: another version of ioredis may keep it elsewhere, and
+ * closing then only waits less.
+ */
+function subscriberOfCluster(cluster: Cluster): Redis | undefined {
+  const holder = (cluster as unknown as { subscriber?: { getInstance?: () => unknown } })
+    .subscriber;
+  const instance = typeof holder?.getInstance === 'function' ? holder.getInstance() : undefined;
+  const looksLikeRedis =
+    typeof instance === 'object' &&
+    instance !== null &&
+    typeof (instance as Partial<Redis>).disconnect === 'function' &&
+    typeof (instance as Partial<Redis>).once === 'function' &&
+    (instance as Partial<Redis>).isCluster === false;
+  return looksLikeRedis ? (instance as Redis) : undefined;
 }
 
 /** A function rather than a comparison, which TypeScript would narrow across the awaits above. */
