@@ -10,7 +10,10 @@ import type { EnkashSimulator } from '../../lib/testing/index.js';
 import { childEnvironment, FixtureProcess } from '../support/child-fixtures.js';
 import { environmentFor } from '../support/enkash-app.js';
 
-/** Token lifetime of the runs: a few seconds, so that 20 seconds hold many renewals. */
+/**
+ * Token lifetime of most runs: a few seconds, so that 20 seconds hold many renewals. A run's lifetime is its
+ * simulator's, whatever it is.
+ */
 export const TOKEN_LIFETIME_SECONDS = 5;
 
 /** `refreshBeforeExpirySeconds` of the runs: each token is renewed near the end of its life, once. */
@@ -38,25 +41,21 @@ export function earliestRenewalMs(lifetimeMs: number, refreshBeforeExpirySeconds
   return earliest;
 }
 
-/** The earliest renewal of the runs' tokens, in milliseconds after EnKash issued them (see {@link earliestRenewalMs}). */
-export const EARLIEST_RENEWAL_MS = earliestRenewalMs(
-  TOKEN_LIFETIME_SECONDS * 1000,
-  REFRESH_BEFORE_EXPIRY_SECONDS,
-);
-
 /**
  * How much later than its timer a refresh grant may reach EnKash on a loaded machine, compared with the previous one:
  * the lock, the store's reads, the request on its way. Two renewals' grants may be that much closer at EnKash than
- * {@link EARLIEST_RENEWAL_MS}.
+ * {@link earliestRenewalMs}.
  */
 const TIMING_SLACK_MS = 1_000;
 
 /**
  * A refresh grant this close to the previous one renewed the same token again: two replicas renewed one token. A
  * second renewal of one token comes within a token request's round trip of the first; the next token's renewal
- * never before {@link EARLIEST_RENEWAL_MS}, give or take one request's delay.
+ * never before {@link earliestRenewalMs}, give or take one request's delay.
  */
-export const SAME_TOKEN_WITHIN_MS = EARLIEST_RENEWAL_MS / 2;
+export function sameTokenWithinMs(tokenLifetimeSeconds: number): number {
+  return earliestRenewalMs(tokenLifetimeSeconds * 1000, REFRESH_BEFORE_EXPIRY_SECONDS) / 2;
+}
 
 /** What a run of several replicas came to. */
 export interface ReplicaRunResult {
@@ -76,10 +75,12 @@ export interface ReplicaRunResult {
   readonly unauthorized: number;
   /** Seconds between consecutive refresh grants, whichever replica sent them. */
   readonly refreshGaps: number[];
-  /** Refresh grants that renewed a token: the first of the run, and each one {@link SAME_TOKEN_WITHIN_MS} or more after the previous. */
+  /** Refresh grants that renewed a token: the first of the run, and each one {@link sameTokenWithinMs} or more after the previous. */
   readonly renewals: number;
-  /** Refresh grants that renewed a token another one had just renewed: within {@link SAME_TOKEN_WITHIN_MS}. */
+  /** Refresh grants that renewed a token another one had just renewed: within {@link sameTokenWithinMs}. */
   readonly sameTokenRefreshes: number;
+  /** The lifetime of the run's tokens: its simulator's. */
+  readonly tokenLifetimeSeconds: number;
   /** How long EnKash's counts ran: from the replicas' start to the last replica's exit, in milliseconds. */
   readonly countedMs: number;
   /** Token lifetimes the run lasted. */
@@ -87,16 +88,24 @@ export interface ReplicaRunResult {
 }
 
 /**
- * Renewals a run can hold: one per token, each at least {@link EARLIEST_RENEWAL_MS} after the previous, give or take
+ * Renewals a run can hold: one per token, each at least {@link earliestRenewalMs} after the previous, give or take
  * a loaded machine's delay, over the time EnKash counted (renewals go on until each replica has closed).
  */
-export function mostRenewals(result: Pick<ReplicaRunResult, 'countedMs'>): number {
-  return Math.floor((result.countedMs + TIMING_SLACK_MS) / EARLIEST_RENEWAL_MS) + 1;
+export function mostRenewals(
+  result: Pick<ReplicaRunResult, 'countedMs' | 'tokenLifetimeSeconds'>,
+): number {
+  const earliestMs = earliestRenewalMs(
+    result.tokenLifetimeSeconds * 1000,
+    REFRESH_BEFORE_EXPIRY_SECONDS,
+  );
+  return Math.floor((result.countedMs + TIMING_SLACK_MS) / earliestMs) + 1;
 }
 
 /** Renewals a run holds at least: one per token lifetime of the calling time. */
-export function fewestRenewals(result: Pick<ReplicaRunResult, 'seconds'>): number {
-  return Math.floor(result.seconds / TOKEN_LIFETIME_SECONDS);
+export function fewestRenewals(
+  result: Pick<ReplicaRunResult, 'seconds' | 'tokenLifetimeSeconds'>,
+): number {
+  return Math.floor(result.seconds / result.tokenLifetimeSeconds);
 }
 
 /** How the replicas reach Redis, as the `ENKASH_REDIS_*` variables give it to each. */
@@ -225,7 +234,10 @@ function summarise(
     .filter((request) => request.grantType === 'refresh_token')
     .map((request) => request.receivedAt);
   const gapsMs = refreshTimes.slice(1).map((at, index) => at - refreshTimes[index]!);
-  const sameTokenRefreshes = gapsMs.filter((gap) => gap < SAME_TOKEN_WITHIN_MS).length;
+  const { tokenLifetimeSeconds } = simulator.options;
+  const sameTokenRefreshes = gapsMs.filter(
+    (gap) => gap < sameTokenWithinMs(tokenLifetimeSeconds),
+  ).length;
   return {
     label: options.label,
     replicas,
@@ -242,7 +254,8 @@ function summarise(
     renewals: refreshTimes.length - sameTokenRefreshes,
     sameTokenRefreshes,
     countedMs,
-    lifetimes: durationMs / 1000 / TOKEN_LIFETIME_SECONDS,
+    tokenLifetimeSeconds,
+    lifetimes: durationMs / 1000 / tokenLifetimeSeconds,
   };
 }
 
@@ -253,7 +266,7 @@ export function sideBySide(results: readonly ReplicaRunResult[]): string {
   const rows: Array<[string, (result: ReplicaRunResult) => string]> = [
     [
       'replicas x seconds',
-      (r) => `${r.replicas} x ${r.seconds} s, ${TOKEN_LIFETIME_SECONDS} s tokens`,
+      (r) => `${r.replicas} x ${r.seconds} s, ${r.tokenLifetimeSeconds} s tokens`,
     ],
     ['calls', (r) => String(r.calls)],
     ['failed calls', (r) => String(r.failedCalls)],

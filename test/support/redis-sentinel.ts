@@ -32,7 +32,9 @@ export interface RedisSentinelGroup {
   primary(): Promise<RedisServer>;
   /**
    * `SENTINEL FAILOVER`: the replica is promoted and the primary demoted, without waiting for a failure. Resolves
-   * once the sentinels report the new primary, it answers as one, and the old one replicates it.
+   * once the sentinels report the new primary, it answers as one, and the old one replicates it. Until the sentinels
+   * convert the old primary (at their next look at it: up to 10 s), both answer as primaries, and clients still
+   * connected to the old one write there: what they write then is lost when it resyncs from the new one.
    */
   failover(): Promise<RedisServer>;
   /**
@@ -154,7 +156,10 @@ class LocalSentinelGroup implements RedisSentinelGroup {
     const before = await this.primary();
     await this.liveSentinel().command('SENTINEL', 'FAILOVER', SENTINEL_MASTER_NAME);
     const after = await this.promotedInsteadOf(before);
-    await this.waitFor('the old primary to replicate the new one', () => this.inSync());
+    await this.waitFor('the old primary to replicate the new one', async () => {
+      const role = String(await before.command('ROLE'));
+      return role.startsWith('slave') && (await this.inSync());
+    });
     return after;
   }
 
