@@ -183,12 +183,14 @@ describe('RedisTokenStore on a primary behind Sentinel', () => {
       await load.stop();
     }
     expect(after.port).not.toBe(before.port);
-    // A graceful failover: the replica had every write, and the store found the new primary at once.
+    // A graceful failover: the replica had every write made before it, and the store follows the new primary.
     await expect(store.get(key)).resolves.toMatchObject({ accessToken: token.accessToken });
     await expect(other.acquireLock(key, 'instance-b', 5_000)).resolves.toBe(false);
-    // Sentinel closes the demoted primary's connections: a command on its way then fails (a store never resends
-    // one). None did in the runs measured; one may.
-    expect(load.outcomes.filter((outcome) => !outcome.ok).length).toBeLessThanOrEqual(1);
+    // When the sentinels convert the old primary, they close its clients' connections: the store fails its
+    // operations at once while it reconnects through the sentinels, for some 50 ms in the runs measured.
+    const failed = load.outcomes.filter((outcome) => !outcome.ok);
+    for (const { ms } of failed) expect(ms).toBeLessThan(OPERATION_TIMEOUT_MS + SLACK_MS);
+    if (failed.length > 0) expect(failed.at(-1)!.at - failed[0]!.at).toBeLessThan(1_000);
     await eventually(
       async () => {
         await store.set(key, tokenFor(120_000 + Math.random() * 1_000));
