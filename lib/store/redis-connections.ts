@@ -95,7 +95,9 @@ export function subscriberConnectionOf(
   const overrides = subscriberConnectionOverrides(operationTimeoutMs);
   if (!isCluster(client)) return client.duplicate(overrides);
   const { enableOfflineQueue, lazyConnect, ...nodeOverrides } = overrides;
-  return client.duplicate([], { enableOfflineQueue, lazyConnect, redisOptions: nodeOverrides });
+  // Merged here: ioredis 5 replaces the cluster's node options (credentials, TLS) with those given to duplicate().
+  const redisOptions = { ...client.options.redisOptions, ...nodeOverrides };
+  return client.duplicate([], { enableOfflineQueue, lazyConnect, redisOptions });
 }
 
 /**
