@@ -19,13 +19,15 @@ const OPERATION_TIMEOUT_MS = 300;
 /** How much later than its timeout an operation may settle on a loaded machine. */
 const SLACK_MS = 250;
 const CLIENT_SECRET = 'cluster-test-client-s3cret';
+/** Every node requires it, as production clusters do: the store's URLs carry it to the nodes it discovers. */
+const CLUSTER_PASSWORD = 'cluster-pass-s3cret';
 
 let cluster: RedisCluster;
 const stores: RedisTokenStore[] = [];
 const connections: (Redis | Cluster)[] = [];
 
 beforeAll(async () => {
-  cluster = await startRedisCluster();
+  cluster = await startRedisCluster({ password: CLUSTER_PASSWORD });
 }, 60_000);
 
 afterEach(async () => {
@@ -153,7 +155,10 @@ describe('RedisTokenStore on a Redis Cluster', () => {
     );
     const heardByNodes = new Map<number, number>();
     for (const server of cluster.servers) {
-      const connection = new Redis(server.port, '127.0.0.1', { lazyConnect: true });
+      const connection = new Redis(server.port, '127.0.0.1', {
+        lazyConnect: true,
+        password: CLUSTER_PASSWORD,
+      });
       connections.push(connection);
       connection.on('message', () =>
         heardByNodes.set(server.port, (heardByNodes.get(server.port) ?? 0) + 1),
@@ -176,7 +181,9 @@ describe('RedisTokenStore on a Redis Cluster', () => {
   });
 
   it("works with the application's own Cluster client, which close() leaves open with nothing added", async () => {
-    const client = new Cluster(cluster.urls.map((url) => url));
+    const client = new Cluster(cluster.urls.slice(0, 2), {
+      redisOptions: { password: CLUSTER_PASSWORD },
+    });
     connections.push(client);
     // Connected to every primary first: the store's commands may reach any, through the client's own connections.
     await client.ping();
@@ -225,10 +232,13 @@ describe('RedisTokenStore on a Redis Cluster', () => {
     );
     const targetServer = cluster.servers.find((server) => server.port === target?.port);
     const load = exercise(store, key);
-    await sleep(300);
-    await cluster.moveSlot(await cluster.slotOf(`enkash-auth:token:{${key}}`), targetServer!);
-    await sleep(500);
-    await load.stop();
+    try {
+      await sleep(300);
+      await cluster.moveSlot(await cluster.slotOf(`enkash-auth:token:{${key}}`), targetServer!);
+      await sleep(500);
+    } finally {
+      await load.stop();
+    }
 
     expect((await primaryOfAccount(key)).port).toBe(targetServer?.port);
     const onTarget = (await targetServer!.dump()).map((entry) => entry.key);

@@ -22,13 +22,15 @@ const OPERATION_TIMEOUT_MS = 300;
 /** How much later than its timeout an operation may settle on a loaded machine. */
 const SLACK_MS = 250;
 const CLIENT_SECRET = 'sentinel-test-client-s3cret';
+/** The primary and its replica require it, as production ones do: the store's URL carries it. */
+const REDIS_PASSWORD = 'sentinel-data-pass-s3cret';
 
 let group: RedisSentinelGroup;
 const stores: RedisTokenStore[] = [];
 const clients: Redis[] = [];
 
 beforeAll(async () => {
-  group = await startRedisSentinelGroup();
+  group = await startRedisSentinelGroup({ password: REDIS_PASSWORD });
 }, 60_000);
 
 afterEach(async () => {
@@ -140,6 +142,7 @@ describe('RedisTokenStore on a primary behind Sentinel', () => {
         port: Number(new URL(url).port),
       })),
       name: SENTINEL_MASTER_NAME,
+      password: REDIS_PASSWORD,
     });
     clients.push(client);
     await client.ping();

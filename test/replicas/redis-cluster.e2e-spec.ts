@@ -36,7 +36,7 @@ describe('three replicas sharing a Redis Cluster while their slot moves and its 
   beforeAll(async () => {
     [fixtures, cluster] = await Promise.all([
       compileChildFixtures('redis-cluster'),
-      startRedisCluster(),
+      startRedisCluster({ password: 'replicas-redis-pass-s3cret' }),
     ]);
   }, 60_000);
 

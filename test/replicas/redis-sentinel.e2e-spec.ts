@@ -36,7 +36,7 @@ describe('three replicas sharing Redis behind Sentinel while its primary fails o
   beforeAll(async () => {
     [fixtures, group] = await Promise.all([
       compileChildFixtures('redis-sentinel'),
-      startRedisSentinelGroup(),
+      startRedisSentinelGroup({ password: 'replicas-redis-pass-s3cret' }),
     ]);
   }, 60_000);
 

@@ -40,6 +40,7 @@ export async function lockMomentOn(
     port: server.port,
     lazyConnect: true,
     retryStrategy: () => null,
+    ...(server.password !== undefined ? { password: server.password } : {}),
   };
   const admin = new Redis(options);
   const subscriber = new Redis(options);

@@ -33,8 +33,13 @@ export interface ClusterNodeView {
 
 /** A running cluster: its nodes, and what tests do to it. */
 export interface RedisCluster {
-  /** `redis://127.0.0.1:<port>` of every node started, the seed nodes a client is given. */
+  /**
+   * `redis://[:<password>@]127.0.0.1:<port>` of every node started, the seed nodes a client is given (with the
+   * cluster's password when it has one).
+   */
   readonly urls: readonly string[];
+  /** The password every node requires, if any. */
+  readonly password: string | undefined;
   /** Every node started, in the order of {@link urls}. */
   readonly servers: readonly RedisServer[];
   /** The slot of `key` (`CLUSTER KEYSLOT`). */
@@ -64,6 +69,8 @@ export interface RedisClusterOptions {
   readonly primaries?: number;
   /** Replicas of each primary. Default 1, so that a primary's failure is a failover rather than an outage. */
   readonly replicasPerPrimary?: number;
+  /** A password every node requires (`requirepass`, and `masterauth` for its replicas), as production clusters do. */
+  readonly password?: string;
 }
 
 /**
@@ -75,7 +82,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const primaries = options.primaries ?? 3;
   const replicasPerPrimary = options.replicasPerPrimary ?? 1;
   const directory = await mkdtemp(join(tmpdir(), 'enkash-redis-cluster-'));
-  const cluster = new LocalRedisCluster(directory);
+  const cluster = new LocalRedisCluster(directory, options.password);
   try {
     const count = primaries * (1 + replicasPerPrimary);
     await Promise.all(Array.from({ length: count }, (_, index) => cluster.startNode(index)));
@@ -93,10 +100,14 @@ class LocalRedisCluster implements RedisCluster {
   readonly servers: RedisServer[] = [];
   private closed = false;
 
-  constructor(private readonly directory: string) {}
+  constructor(
+    private readonly directory: string,
+    readonly password: string | undefined,
+  ) {}
 
   get urls(): string[] {
-    return this.servers.map((server) => server.url);
+    const credentials = this.password === undefined ? '' : `:${encodeURIComponent(this.password)}@`;
+    return this.servers.map((server) => `redis://${credentials}127.0.0.1:${server.port}`);
   }
 
   async startNode(index: number): Promise<void> {
@@ -128,7 +139,11 @@ class LocalRedisCluster implements RedisCluster {
         // A replica syncs at once rather than after the default 5 s, which the cluster's creation would wait for.
         '--repl-diskless-sync-delay',
         '0',
+        ...(this.password === undefined
+          ? []
+          : ['--requirepass', this.password, '--masterauth', this.password]),
       ],
+      ...(this.password !== undefined ? { password: this.password } : {}),
     });
     this.servers[index] = server;
   }
@@ -143,6 +158,7 @@ class LocalRedisCluster implements RedisCluster {
         '--cluster-replicas',
         String(replicasPerPrimary),
         '--cluster-yes',
+        ...(this.password === undefined ? [] : ['-a', this.password, '--no-auth-warning']),
       ],
       { timeout: SETTLE_TIMEOUT_MS },
     );
@@ -214,6 +230,7 @@ class LocalRedisCluster implements RedisCluster {
         0,
         5_000,
         'REPLACE',
+        ...(this.password === undefined ? [] : ['AUTH', this.password]),
         'KEYS',
         ...keys,
       );

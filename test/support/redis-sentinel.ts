@@ -22,8 +22,10 @@ const SETTLE_TIMEOUT_MS = 20_000;
 
 /** A primary, its replica and three sentinels, and what tests do to them. */
 export interface RedisSentinelGroup {
-  /** The URL the library is given with the sentinels: `redis://<master name>`. */
+  /** The URL the library is given with the sentinels: `redis://[:<password>@]<master name>`. */
   readonly url: string;
+  /** The password the primary and its replica require, if any (the sentinels require none). */
+  readonly password: string | undefined;
   /** `redis://127.0.0.1:<port>` of each sentinel. */
   readonly sentinelUrls: readonly string[];
   /** The two data nodes, the first started as the primary. */
@@ -49,13 +51,16 @@ export interface RedisSentinelGroup {
 }
 
 /**
- * Starts a primary, a replica of it and three sentinels monitoring it (quorum 2), and waits until every sentinel
+ * Starts a primary, a replica of it and three sentinels monitoring it (quorum 2), the data nodes requiring
+ * `options.password` when given, as production ones do (the sentinels are told it), and waits until every sentinel
  * knows the replica and the two other sentinels, and the replica is in sync: only then can they fail it over.
  * Every process is killed if anything fails on the way.
  */
-export async function startRedisSentinelGroup(): Promise<RedisSentinelGroup> {
+export async function startRedisSentinelGroup(
+  options: { password?: string } = {},
+): Promise<RedisSentinelGroup> {
   const directory = await mkdtemp(join(tmpdir(), 'enkash-redis-sentinel-'));
-  const group = new LocalSentinelGroup(directory);
+  const group = new LocalSentinelGroup(directory, options.password);
   try {
     const primary = await group.startDataNode(0, undefined);
     await group.startDataNode(1, primary.port);
@@ -69,12 +74,18 @@ export async function startRedisSentinelGroup(): Promise<RedisSentinelGroup> {
 }
 
 class LocalSentinelGroup implements RedisSentinelGroup {
-  readonly url = `redis://${SENTINEL_MASTER_NAME}`;
+  readonly url: string;
   readonly servers: RedisServer[] = [];
   private readonly sentinels: RedisServer[] = [];
   private closed = false;
 
-  constructor(private readonly directory: string) {}
+  constructor(
+    private readonly directory: string,
+    readonly password: string | undefined,
+  ) {
+    const credentials = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+    this.url = `redis://${credentials}${SENTINEL_MASTER_NAME}`;
+  }
 
   get sentinelUrls(): string[] {
     return this.sentinels.map((sentinel) => sentinel.url);
@@ -97,10 +108,17 @@ class LocalSentinelGroup implements RedisSentinelGroup {
         // A replica syncs at once rather than after the default 5 s, which a test would wait for.
         'repl-diskless-sync-delay 0',
         ...(replicaOf === undefined ? [] : [`replicaof 127.0.0.1 ${replicaOf}`]),
+        ...(this.password === undefined
+          ? []
+          : [`requirepass "${this.password}"`, `masterauth "${this.password}"`]),
         '',
       ].join('\n'),
     );
-    const server = await startRedisProcess(port, { command: 'redis-server', args: [config] });
+    const server = await startRedisProcess(port, {
+      command: 'redis-server',
+      args: [config],
+      ...(this.password !== undefined ? { password: this.password } : {}),
+    });
     this.servers[index] = server;
     return server;
   }
@@ -120,6 +138,9 @@ class LocalSentinelGroup implements RedisSentinelGroup {
         `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${SENTINEL_DOWN_AFTER_MS}`,
         `sentinel failover-timeout ${SENTINEL_MASTER_NAME} 5000`,
         `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
+        ...(this.password === undefined
+          ? []
+          : [`sentinel auth-pass ${SENTINEL_MASTER_NAME} "${this.password}"`]),
         '',
       ].join('\n'),
     );

@@ -20,6 +20,8 @@ export interface RedisServer {
   readonly port: number;
   /** Whether its process is running (started, and neither stopped nor killed since). */
   readonly running: boolean;
+  /** The password it requires, if any; its own connections (`dump`, `command`) send it. */
+  readonly password: string | undefined;
   /** Stops the server (SIGTERM) and waits for it to exit: connections are refused until {@link start}. */
   stop(): Promise<void>;
   /** Kills the server (SIGKILL), as a crash or a lost machine would, and waits for it to exit. */
@@ -48,6 +50,8 @@ export interface RedisProcessSpec {
   readonly command: 'redis-server' | 'redis-sentinel';
   /** Every argument, the port included: the process must listen on 127.0.0.1 at the port it is started for. */
   readonly args: readonly string[];
+  /** The password the process requires (`requirepass`), which the test's own connections then send. */
+  readonly password?: string;
 }
 
 /** The Debian package of each binary, for the message when it is missing. */
@@ -90,6 +94,10 @@ class RedisServerProcess implements RedisServer {
     private readonly spec: RedisProcessSpec,
   ) {
     this.url = `redis://127.0.0.1:${port}`;
+  }
+
+  get password(): string | undefined {
+    return this.spec.password;
   }
 
   get running(): boolean {
@@ -210,6 +218,7 @@ class RedisServerProcess implements RedisServer {
     const client = new Redis({
       host: '127.0.0.1',
       port: this.port,
+      ...(this.spec.password !== undefined ? { password: this.spec.password } : {}),
       lazyConnect: true,
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
@@ -228,7 +237,9 @@ class RedisServerProcess implements RedisServer {
   }
 }
 
-/** Whether something on `port` answers PING with PONG within a moment. */
+/**
+ * Whether something on `port` answers PING within a moment: with PONG, or with NOAUTH when it requires a password.
+ */
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -242,7 +253,7 @@ function answersPing(port: number): Promise<boolean> {
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk: Buffer) => {
       answer += chunk.toString();
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'));
     });
     socket.on('error', () => done(false));
   });
