@@ -66,10 +66,10 @@ export const refreshGrantGivesWay = (code: EnkashAuthErrorCode): string =>
 
 export const suspicionLifted = (renewals: number): string =>
   `No token of this instance was refused over the last ${renewals} renewals: renewing with the refresh grant ` +
-  "alone again, without first asking EnKash for its current token";
+  'alone again, without first asking EnKash for its current token';
 
 export const serverTokenCheckBeforeRefresh = (renewalsLeft: number): string =>
-  "Asking EnKash for its current token with the password grant before the refresh grant: it refused a token of " +
+  'Asking EnKash for its current token with the password grant before the refresh grant: it refused a token of ' +
   'this instance before it expired, so another replica may renew the same account ' +
   `(${renewalsLeft} more renewal${renewalsLeft === 1 ? '' : 's'} check first while none is refused)`;
 

@@ -180,7 +180,10 @@ export function fail(
     validUntil,
     failure.message,
   );
-  const effects: Effect[] = [{ kind: 'armTimer', delayMs }, { kind: 'log', level: 'warn', message }];
+  const effects: Effect[] = [
+    { kind: 'armTimer', delayMs },
+    { kind: 'log', level: 'warn', message },
+  ];
   if (switchesGrant) {
     effects.push({ kind: 'log', level: 'warn', message: refreshGrantGivesWay(failure.code) });
   }

@@ -74,7 +74,9 @@ describe('TokenEngine timing', () => {
         retryable: true,
       });
       for (let i = 0; i < 50; i += 1) {
-        await expect(engine.getAccessToken(NO_WAIT)).rejects.toMatchObject({ code: 'server_error' });
+        await expect(engine.getAccessToken(NO_WAIT)).rejects.toMatchObject({
+          code: 'server_error',
+        });
       }
       expect(grants.calls).toHaveLength(1);
 

@@ -162,7 +162,10 @@ export class TokenEngine {
    * A token for a caller without one: the request under way, a new one, or the next retry when it starts within
    * the caller's patience. Otherwise the failure no caller may retry yet, or the lock-out, at once.
    */
-  private obtain({ waitMs = DEFAULT_TOKEN_WAIT_MS, signal }: EnkashTokenWaitOptions): Promise<HeldToken> {
+  private obtain({
+    waitMs = DEFAULT_TOKEN_WAIT_MS,
+    signal,
+  }: EnkashTokenWaitOptions): Promise<HeldToken> {
     if (!Number.isFinite(waitMs) || waitMs < 0) {
       return Promise.reject(new EnkashAuthError('config', invalidTokenWait(waitMs)));
     }
