@@ -7,8 +7,8 @@
 export interface EnkashTokenWaitOptions {
   /**
    * The longest wait for a token request to start, in milliseconds; the request itself then takes what it takes (at
-   * most `tokenRequestTimeoutMs`). `0` never waits for a later request: the last failure is thrown at once.
-   * Default: 5000.
+   * most `tokenRequestTimeoutMs`). `0` never waits for a later request: the last failure is thrown at once;
+   * `Infinity` waits until a token comes or a failure no wait can cure. Default: 5000.
    */
   waitMs?: number;
   /** Stops waiting when aborted: the promise rejects with the signal's reason. */

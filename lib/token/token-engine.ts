@@ -166,7 +166,7 @@ export class TokenEngine {
     waitMs = DEFAULT_TOKEN_WAIT_MS,
     signal,
   }: EnkashTokenWaitOptions): Promise<HeldToken> {
-    if (!Number.isFinite(waitMs) || waitMs < 0) {
+    if (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0) {
       return Promise.reject(new EnkashAuthError('config', invalidTokenWait(waitMs)));
     }
     if (signal?.aborted === true) return Promise.reject(signal.reason);
