@@ -39,7 +39,11 @@ export async function measureCallerFailures(
       );
     }
   }
-  notes.push(...rows.flatMap((row) => row.footnotes ?? []));
+  notes.push(
+    'Each caller sends its next call as soon as the last one settled: where calls fail at once, without a request, ' +
+      'the calls column counts how fast they fail; read failed calls against calls.',
+    ...rows.flatMap((row) => row.footnotes ?? []),
+  );
   return {
     title: '7. Failures a caller should never see',
     setup:
