@@ -5,7 +5,7 @@ import { EnkashAuthService, EnkashHttpService } from '../../../lib/index.js';
 import type { BenchSizes } from '../../bench-sizes.js';
 import { bootWith } from '../../support/boot.js';
 import { BALANCE_PATH } from '../../support/enkash-paths.js';
-import { ForbiddingProxy } from '../../support/forbidding-proxy.js';
+import { ForbiddingProxy } from '../../../test/support/forbidding-proxy.js';
 import { failedCalls, runLoad } from '../../support/load.js';
 import { RemoteSimulator } from '../../support/remote-simulator.js';
 import { byCode, recovery, seconds } from './case-row.js';

@@ -8,9 +8,12 @@ export const FORBIDDEN_INVALID_TOKEN_CHALLENGE =
 /**
  * An HTTP proxy on 127.0.0.1 in front of the simulator that stands for a resource server answering a refused token
  * with `403` and `WWW-Authenticate: Bearer error="invalid_token"` instead of EnKash's 401: every 401 a resource path
- * answers becomes such a 403. The token endpoint and every other answer pass through unchanged.
+ * answers becomes such a 403 (with no challenge when `challenge` is `null`: a plain permission error). The token
+ * endpoint and every other answer pass through unchanged.
  */
 export class ForbiddingProxy {
+  /** The `WWW-Authenticate` sent with each 403; `null` sends none. */
+  challenge: string | null = FORBIDDEN_INVALID_TOKEN_CHALLENGE;
   /** 401s turned into 403s so far. */
   forbidden = 0;
 
@@ -62,7 +65,7 @@ export class ForbiddingProxy {
           this.forbidden += 1;
           res.writeHead(403, {
             'Content-Type': 'application/json',
-            'WWW-Authenticate': FORBIDDEN_INVALID_TOKEN_CHALLENGE,
+            ...(this.challenge !== null ? { 'WWW-Authenticate': this.challenge } : {}),
           });
           res.end('{"error":"invalid_token","error_description":"The access token is invalid"}');
           return;
