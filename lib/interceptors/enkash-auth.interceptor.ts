@@ -15,9 +15,10 @@ import { isTokenFailure, tokenUnavailableAnswer } from './token-unavailable.exce
  * `@EnkashToken()`. It is the unnamed registration's token, or that of the registration named with
  * `@UseEnkashRegistration(registrationName)` on the route or its controller.
  *
- * When no token can be had the handler does not run: the client gets `503 Service Unavailable` (with `Retry-After`
- * when trying again may work) or `502 Bad Gateway` (EnKash rejected the credentials, or the configuration is wrong),
- * with a JSON body that names the cause.
+ * After a token request failed for a reason that may pass, the handler waits for the next one when it starts within
+ * 5 s (`getAccessToken()`'s default wait). When no token can be had the handler does not run: the client gets
+ * `503 Service Unavailable` (with `Retry-After` when trying again may work) or `502 Bad Gateway` (EnKash rejected the
+ * credentials, or the configuration is wrong), with a JSON body that names the cause.
  */
 @Injectable()
 export class EnkashAuthInterceptor implements NestInterceptor {

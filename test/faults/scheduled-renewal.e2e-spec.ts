@@ -55,10 +55,11 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
 
   describe.each(TRANSIENT_FAULTS)('$name', (fault) => {
     it('keeps every call working with the valid token, then renews with the refresh grant on the retry', async () => {
-      // Long enough for the retry (after Retry-After, for the 429) to land before the token's last moments: a short
-      // token is renewed a quarter of its life before it expires, and its last tenth is not handed out.
+      // Long enough for the retry (after Retry-After, for the 429) to land about when the token's last tenth begins,
+      // which is not handed out: a short token is renewed a quarter of its life before it expires. A call that finds
+      // no token handed out for a moment waits for the retry.
       const lifetimeSeconds = Math.ceil(
-        (fault.failsWithinMs + Math.max(fault.retryAfterMs, 1_000) + 700) / 1_000 / 0.15,
+        (fault.failsWithinMs + Math.max(fault.retryAfterMs, 1_000)) / 1_000 / 0.15,
       );
       const bed = await startFaultBed(lifetimeSeconds);
       const held = await bed.auth.getAccessToken();
