@@ -50,6 +50,8 @@ export interface OAuth2ServerStats {
   readonly revocations: Readonly<Record<string, number>>;
   /** Calls to the protected resources, by path, then by HTTP status. */
   readonly resourceCalls: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Every access and refresh token it handed out, oldest first. */
+  readonly issuedTokens: readonly string[];
 }
 
 /** An answer of the server, as {@link OAuth2Server.tokenRequest} gives it. */
@@ -72,6 +74,8 @@ export interface OAuth2Server {
   readonly password: string;
   /** The lifetime of its access tokens (`expires_in`), in seconds. */
   readonly accessTokenSeconds: number;
+  /** Whether it was started and not stopped since. */
+  readonly running: boolean;
   /** What it received, read from its test-only bookkeeping endpoint. */
   stats(): Promise<OAuth2ServerStats>;
   /** Forgets what it received. */
@@ -262,6 +266,10 @@ class OAuth2ServerProcess implements OAuth2Server {
       }
       await sleep(20);
     }
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
   }
 
   async stop(): Promise<void> {
