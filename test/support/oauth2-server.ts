@@ -255,12 +255,14 @@ class OAuth2ServerProcess implements OAuth2Server {
     const deadline = performance.now() + STARTUP_TIMEOUT_MS;
     while (!(await this.answers())) {
       if (!running || performance.now() >= deadline) {
+        const what = running
+          ? `did not answer within ${STARTUP_TIMEOUT_MS} ms`
+          : `exited with ${child.exitCode ?? child.signalCode} before answering`;
         await this.stop();
         throw (
           failure ??
           new Error(
-            `The OAuth2 server on port ${this.port} did not start within ${STARTUP_TIMEOUT_MS} ms: ` +
-              `${this.output.trim() || 'no output'}`,
+            `The OAuth2 server on port ${this.port} ${what}: ${this.output.trim() || 'no output'}`,
           )
         );
       }
