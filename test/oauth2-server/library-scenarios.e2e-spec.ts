@@ -161,14 +161,17 @@ describe('the library against django-oauth-toolkit 1.7', () => {
       );
       const requestsBeforeTheCall = (await bed.stats()).tokenRequests.length;
       const outcome = await bed.call();
+      const calledBy = Date.now();
 
       expect(outcome).toMatchObject({ ok: true, status: 200 });
       expect(bed.auth.getCachedAccessToken()).not.toBe(revoked);
       const stats = await bed.stats();
+      // Up to the call: the new token's own renewal may come later, and is no part of this.
+      const upToTheCall = stats.tokenRequests.filter((request) => request.at <= calledBy);
       // The call found the new token held: no token request, no 401.
-      expect(stats.tokenRequests).toHaveLength(requestsBeforeTheCall);
+      expect(upToTheCall).toHaveLength(requestsBeforeTheCall);
       expect(stats.resourceCalls[OAUTH2_BALANCE_PATH]).toEqual({ '200': 2 });
-      const requests = tokenRequestLines(stats);
+      const requests = tokenRequestLines({ ...stats, tokenRequests: upToTheCall });
       expect(requests.filter((request) => request !== 'refresh_token 500')).toEqual([
         'password 200',
         'password 200',
