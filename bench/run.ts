@@ -7,6 +7,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { FULL_RUN, QUICK_RUN } from './bench-sizes.js';
 import type { BenchSizes } from './bench-sizes.js';
 import { measureCachedToken } from './sections/cached-token.js';
+import { measureCallerFailures } from './sections/caller-failures.js';
 import { measureColdStart } from './sections/cold-start.js';
 import { measureMemory } from './sections/memory.js';
 import { measurePerCallOverhead } from './sections/per-call-overhead.js';
@@ -22,6 +23,7 @@ const SECTIONS: ReadonlyArray<(sizes: BenchSizes) => Promise<SectionResult>> = [
   (sizes) => measureRenewalsUnderLoad(sizes.renewals),
   (sizes) => measureMemory(sizes.memory),
   (sizes) => measureReplicas(sizes.replicas),
+  (sizes) => measureCallerFailures(sizes.callerFailures),
 ];
 
 interface Arguments {

@@ -11,6 +11,7 @@ import type { EnkashSimulator } from '../lib/testing/index.js';
 import { optionsFor } from './support/enkash-app.js';
 import { SecretWatch, secretsOfSimulator } from './support/secret-watch.js';
 import { until } from './support/waiting.js';
+import { renewalDelayMs } from '../lib/token/renewal-policy.js';
 
 const TOKEN_LIFETIME_SECONDS = 2.5;
 const CALLERS = 20;
@@ -20,16 +21,20 @@ const REFRESH_BEFORE_EXPIRY_SECONDS = 300;
 /** EnKash announces whole seconds (`expires_in` 2 for a 2.5-second token). */
 const ANNOUNCED_LIFETIME_MS = Math.floor(TOKEN_LIFETIME_SECONDS) * 1_000;
 /**
- * A token is renewed `refreshBeforeExpirySeconds` before it expires, but never more than half its life before: 1 s
- * here, counted from when the token request that brought it was sent. The jitter that spreads replicas brings the
- * renewal forward by up to half that margin: renewals come from 0.5 to 1 s after the token request before them.
+ * A token this short is renewed a quarter of its life before it expires (0.5 s here), counted from when the token
+ * request that brought it was sent. The jitter that spreads replicas brings the renewal forward by up to a quarter
+ * second: renewals come from 1.25 to 1.5 s after the token request before them.
  */
-const RENEWAL_MARGIN_MS = Math.min(
-  REFRESH_BEFORE_EXPIRY_SECONDS * 1_000,
-  ANNOUNCED_LIFETIME_MS / 2,
+const LATEST_RENEWAL_MS = renewalDelayMs(
+  ANNOUNCED_LIFETIME_MS,
+  REFRESH_BEFORE_EXPIRY_SECONDS,
+  () => 0,
 );
-const LATEST_RENEWAL_MS = ANNOUNCED_LIFETIME_MS - RENEWAL_MARGIN_MS;
-const EARLIEST_RENEWAL_MS = LATEST_RENEWAL_MS - RENEWAL_MARGIN_MS / 2;
+const EARLIEST_RENEWAL_MS = renewalDelayMs(
+  ANNOUNCED_LIFETIME_MS,
+  REFRESH_BEFORE_EXPIRY_SECONDS,
+  () => 1,
+);
 /**
  * Renewals that fit in the run, by the jitter's range alone. The engine draws each renewal's jitter from
  * `Math.random()`, which no module option fixes, so the count is not known in advance: 25 to 30 in nearly every run,

@@ -1,10 +1,12 @@
-import type { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import type { EnkashAuthError, EnkashAuthErrorCode } from '../errors/enkash-auth.error.js';
 import {
   lifetimeAssumed,
   lifetimeCapped,
   lockedOut,
+  refreshGrantGivesWay,
   refusedTokenHandedBack,
   retryScheduled,
+  suspicionLifted,
   tokenObtained,
 } from '../enkash-auth.messages.js';
 import type {
@@ -19,8 +21,10 @@ import { usableToken } from './engine-state.js';
 import {
   backoffDelayMs,
   expiryGuardMs,
+  failureSpacingEndsAtMs,
   refusalPassOnMs,
   renewalDelayMs,
+  SUSPECTED_RENEWALS,
 } from './renewal-policy.js';
 import { failedEvent, obtainedEvent } from './token-event-reporter.js';
 
@@ -51,12 +55,21 @@ export function adopt(
     refused = { ...refused, passOnUntilMs: nowMs + pauseMs };
     effects.push({ kind: 'log', level: 'warn', message: refusedTokenHandedBack(pauseMs) });
   }
+  // A renewal that went by without a refusal is one fewer to check EnKash's current token before.
+  const suspectedRenewalsLeft =
+    state.kind === 'renewing' && before.suspectedRenewalsLeft > 0
+      ? before.suspectedRenewalsLeft - 1
+      : before.suspectedRenewalsLeft;
+  if (suspectedRenewalsLeft === 0 && before.suspectedRenewalsLeft > 0) {
+    effects.push({ kind: 'log', level: 'log', message: suspicionLifted(SUSPECTED_RENEWALS) });
+  }
   const memory: AccountMemory = {
     ...before,
     // EnKash usually answers a refresh grant without a new refresh token: the old one stays good.
     refreshToken: tokenSet.refreshToken ?? before.refreshToken,
     refused,
     passwordGrantNext: false,
+    suspectedRenewalsLeft,
     tokensObtained: before.tokensObtained + 1,
     lastObtainedAt: new Date(epochMs),
   };
@@ -101,15 +114,15 @@ export function adopt(
       new Date(epochMs),
     ),
   });
-  // A token found in the store outside a request has no callers waiting for it.
-  if (event.kind === 'tokenObtained') effects.push({ kind: 'settleCallers', outcome: { token } });
+  // Callers waiting for a retry take a token found in the store as well as one of their own request.
+  effects.push({ kind: 'settleCallers', outcome: { token } });
   return { state: next, memory, effects };
 }
 
 /** Records a failed attempt: a retry with backoff, or a lock-out when trying again cannot help. */
 export function fail(
   state: Extract<EngineState, { kind: 'acquiring' | 'renewing' }>,
-  memory: AccountMemory,
+  before: AccountMemory,
   event: Extract<EngineEvent, { kind: 'attemptFailed' }>,
   context: TransitionContext,
 ): Transition {
@@ -119,6 +132,14 @@ export function fail(
   const token = state.kind === 'renewing' ? state.token : null;
   const grant = failure.grantType ?? event.grant;
   const validUntil = usableToken(state, nowMs)?.expiresAt ?? null;
+  // With no valid token to wait with, a refresh grant that fails on its own account (not the network both grants
+  // share) gives way to the password grant, until a token is obtained: a server may fail one grant for good.
+  const switchesGrant =
+    grant === 'refresh_token' &&
+    validUntil === null &&
+    !before.passwordGrantNext &&
+    REFRESH_GRANT_FAILURES.has(failure.code);
+  const memory = switchesGrant ? { ...before, passwordGrantNext: true } : before;
   const report: Effect = {
     kind: 'report',
     event: failedEvent(
@@ -129,7 +150,6 @@ export function fail(
       new Date(context.epochMs),
     ),
   };
-  const settle: Effect = { kind: 'settleCallers', outcome: { failure } };
   if (!failure.retryable) {
     return {
       state: { kind: 'lockedOut', token, streak },
@@ -138,14 +158,20 @@ export function fail(
         { kind: 'cancelTimer' },
         { kind: 'log', level: 'error', message: lockedOut(failure) },
         report,
-        settle,
+        { kind: 'settleCallers', outcome: { failure, nextAttemptAtMs: null } },
       ],
     };
   }
-  const delayMs = Math.max(
+  const backoffMs = Math.max(
     backoffDelayMs(streak.failures, () => context.backoffJitter),
     failure.retryAfterMs ?? 0,
   );
+  // Callers who would wait for it have the retry as soon as the on-demand spacing allows, as if they had asked then.
+  const spacingEndsAtMs = failureSpacingEndsAtMs(streak);
+  const delayMs =
+    spacingEndsAtMs - nowMs < backoffMs && spacingEndsAtMs <= context.callersWaitUntilMs
+      ? spacingEndsAtMs - nowMs
+      : backoffMs;
   const message = retryScheduled(
     grant,
     failure.code,
@@ -154,17 +180,33 @@ export function fail(
     validUntil,
     failure.message,
   );
+  const effects: Effect[] = [
+    { kind: 'armTimer', delayMs },
+    { kind: 'log', level: 'warn', message },
+  ];
+  if (switchesGrant) {
+    effects.push({ kind: 'log', level: 'warn', message: refreshGrantGivesWay(failure.code) });
+  }
+  effects.push(report, {
+    kind: 'settleCallers',
+    outcome: { failure, nextAttemptAtMs: nowMs + delayMs },
+  });
   return {
     state: { kind: 'retrying', token, streak, retryAtMs: nowMs + delayMs },
     memory,
-    effects: [
-      { kind: 'armTimer', delayMs },
-      { kind: 'log', level: 'warn', message },
-      report,
-      settle,
-    ],
+    effects,
   };
 }
+
+/**
+ * Failures of a refresh grant that the password grant may not share: the network and a rate limit are the token
+ * endpoint's, whatever the grant.
+ */
+const REFRESH_GRANT_FAILURES: ReadonlySet<EnkashAuthErrorCode> = new Set([
+  'server_error',
+  'malformed_response',
+  'timeout',
+]);
 
 function grownStreak(
   streak: FailureStreak | null,

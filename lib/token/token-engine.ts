@@ -1,9 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
-import { unexpectedTokenFailure } from '../enkash-auth.messages.js';
+import { invalidTokenWait, unexpectedTokenFailure } from '../enkash-auth.messages.js';
 import type { TokenEngineEvent } from '../events/enkash-token-event.interface.js';
 import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
 import type { EnkashTokenStatus } from '../interfaces/enkash-token-status.interface.js';
+import type { EnkashTokenWaitOptions } from '../interfaces/enkash-token-wait-options.interface.js';
 import type { TokenStore } from '../store/token-store.interface.js';
 import type { Effect, EngineEvent } from './engine-events.js';
 import type { AccountMemory, EngineState, HeldToken } from './engine-state.js';
@@ -18,6 +19,7 @@ import type { EngineView, TokenGrantClient } from './token-acquisition.js';
 import { TokenAcquisition } from './token-acquisition.js';
 import { TokenEventReporter } from './token-event-reporter.js';
 import { TokenSharing } from './token-sharing.js';
+import { DEFAULT_TOKEN_WAIT_MS, WaitingCallers } from './waiting-callers.js';
 import type { StoreNotice } from './token-sharing.js';
 
 export type { TokenGrantClient } from './token-acquisition.js';
@@ -57,6 +59,8 @@ export class TokenEngine {
   private memory: AccountMemory = FRESH_MEMORY;
   /** Present exactly while the state has an attempt. */
   private running: RunningAttempt | null = null;
+  /** Callers of getAccessToken() without a token yet. */
+  private readonly waiting = new WaitingCallers();
   private readonly shutdown = new AbortController();
   private readonly view: EngineView;
   private readonly sharing: TokenSharing | undefined;
@@ -98,15 +102,20 @@ export class TokenEngine {
     return this.running?.acquisition.revokingHeldToken === true ? undefined : this.currentToken();
   }
 
-  /** The valid token, from the cache or from a token request shared with every concurrent caller. */
-  getAccessToken(): Promise<string> {
+  /**
+   * The valid token, from the cache or from a token request shared with every concurrent caller. After a failure
+   * that may pass, it waits for the next request when that one starts within `waitMs`.
+   */
+  getAccessToken(options: EnkashTokenWaitOptions = {}): Promise<string> {
     const token = this.currentToken();
-    if (token === undefined) return this.obtain().then((held) => held.accessToken);
+    if (token === undefined) return this.obtain(options).then((held) => held.accessToken);
     const running = this.running;
     if (running === null || !running.acquisition.revokingHeldToken) return Promise.resolve(token);
     return awaitRenewal(running.result, () => {
       const held = this.currentToken();
-      return held !== undefined ? Promise.resolve(held) : this.obtain().then((t) => t.accessToken);
+      return held !== undefined
+        ? Promise.resolve(held)
+        : this.obtain(options).then((t) => t.accessToken);
     });
   }
 
@@ -149,11 +158,25 @@ export class TokenEngine {
     };
   }
 
-  private obtain(): Promise<HeldToken> {
+  /**
+   * A token for a caller without one: the request under way, a new one, or the next retry when it starts within
+   * the caller's patience. Otherwise the failure no caller may retry yet, or the lock-out, at once.
+   */
+  private obtain({
+    waitMs = DEFAULT_TOKEN_WAIT_MS,
+    signal,
+  }: EnkashTokenWaitOptions): Promise<HeldToken> {
+    if (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0) {
+      return Promise.reject(new EnkashAuthError('config', invalidTokenWait(waitMs)));
+    }
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const waitUntilMs = this.now() + waitMs;
     // Joining the request under way changes nothing: the transition would ignore the ask.
-    if (this.running !== null) return this.running.result;
-    this.dispatch({ kind: 'tokenAsked' });
-    return this.joinOrReject();
+    if (this.running === null) this.dispatch({ kind: 'tokenAsked', waitUntilMs });
+    const state = this.state;
+    const retryComesInTime = state.kind === 'retrying' && state.retryAtMs <= waitUntilMs;
+    if (this.running === null && !retryComesInTime) return this.joinOrReject();
+    return this.waiting.add(waitUntilMs, signal);
   }
 
   /** The request under way, or why there is none: the failure no caller may retry yet, or the lock-out. */
@@ -175,6 +198,7 @@ export class TokenEngine {
       refreshBeforeExpirySeconds: this.deps.options.refreshBeforeExpirySeconds,
       backoffJitter: drawsJitter ? (this.deps.random ?? Math.random)() : 0,
       renewalJitter: drawsJitter ? (this.deps.renewalJitter ?? Math.random)() : 0,
+      callersWaitUntilMs: this.waiting.latestWaitUntilMs(),
     });
     this.state = next.state;
     this.memory = next.memory;
@@ -201,8 +225,15 @@ export class TokenEngine {
         );
       case 'cancelTimer':
         return this.deps.timer.cancel();
-      case 'settleCallers':
-        return ended?.settle(effect.outcome);
+      case 'settleCallers': {
+        const { outcome } = effect;
+        if ('token' in outcome) {
+          ended?.settle(outcome);
+          return this.waiting.resolveAll(outcome.token);
+        }
+        ended?.settle(outcome);
+        return this.waiting.failAll(outcome.failure, outcome.nextAttemptAtMs);
+      }
       case 'log':
         return this.deps.logger[effect.level](effect.message);
       case 'report':
@@ -214,6 +245,7 @@ export class TokenEngine {
         this.shutdown.abort();
         this.sharing?.close();
         this.deps.client.close();
+        this.waiting.rejectAll(closedError());
         return ended?.settle({ failure: closedError() });
     }
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { EnkashSimulator } from '../../lib/testing/index.js';
 import { childEnvironment, FixtureProcess } from '../support/child-fixtures.js';
 import { environmentFor } from '../support/enkash-app.js';
+import { renewalDelayMs } from '../../lib/token/renewal-policy.js';
 
 /** Token lifetime of the runs: a few seconds, so that 20 seconds hold many renewals. */
 export const TOKEN_LIFETIME_SECONDS = 5;
@@ -13,11 +14,11 @@ export const TOKEN_LIFETIME_SECONDS = 5;
 const REFRESH_BEFORE_EXPIRY_SECONDS = 1;
 
 /**
- * The earliest a token is renewed, in seconds into its life: the jitter brings a renewal forward by up to half the
- * margin, so renewals fall from 1.5 to 1 second before expiry.
+ * The earliest a token is renewed, in seconds into its life: the jitter brings a renewal forward from its margin (1 s
+ * before expiry) by up to a quarter second.
  */
 export const EARLIEST_RENEWAL_SECONDS =
-  TOKEN_LIFETIME_SECONDS - 1.5 * REFRESH_BEFORE_EXPIRY_SECONDS;
+  renewalDelayMs(TOKEN_LIFETIME_SECONDS * 1_000, REFRESH_BEFORE_EXPIRY_SECONDS, () => 1) / 1_000;
 
 /** What a run of several replicas came to. */
 export interface ReplicaRunResult {

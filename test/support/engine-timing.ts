@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, jest } from '@jest/globals';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { resolveEnkashAuthOptions } from '../../lib/enkash-auth.options.js';
+import { renewalDelayMs } from '../../lib/token/renewal-policy.js';
 import { RenewalTimer } from '../../lib/token/renewal-timer.js';
 import { TokenEngine } from '../../lib/token/token-engine.js';
 import { recordingLogger } from './recording-logger.js';
@@ -68,4 +69,9 @@ export async function flush(): Promise<void> {
 export async function advance(ms: number): Promise<void> {
   await jest.advanceTimersByTimeAsync(ms);
   await flush();
+}
+
+/** When the engines of these specs renew a token that lives `lifetimeSeconds`, counted from its request. */
+export function renewalAfterMs(lifetimeSeconds: number): number {
+  return renewalDelayMs(lifetimeSeconds * 1_000, 300, () => 0);
 }

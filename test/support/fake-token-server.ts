@@ -3,15 +3,15 @@
 import type { EnkashAuthError } from '../../lib/errors/enkash-auth.error.js';
 import type { TokenGrantClient } from '../../lib/token/token-engine.js';
 import type { TokenSet } from '../../lib/token/token-set.js';
+import { renewalDelayMs } from '../../lib/token/renewal-policy.js';
 
 /** The lifetime of every token the server issues, in seconds. */
 export const LIFETIME_S = 3_600;
-// Renewal margin: 300 s; with the jitter, renewals fall between 300 and 450 s before expiry: from 3150 to 3300 s
-// into a token's life.
+// Renewal margin: 300 s; with the jitter, renewals fall between 300 and 318 s before expiry.
 /** The earliest a replica renews a token, in seconds into its life. */
-export const EARLIEST_RENEWAL_S = LIFETIME_S - 450;
+export const EARLIEST_RENEWAL_S = renewalDelayMs(LIFETIME_S * 1000, 300, () => 1) / 1000;
 /** The latest a replica renews a token, in seconds into its life. */
-export const LATEST_RENEWAL_S = LIFETIME_S - 300;
+export const LATEST_RENEWAL_S = renewalDelayMs(LIFETIME_S * 1000, 300, () => 0) / 1000;
 
 /**
  * EnKash's token server as Spring's DefaultTokenServices behaves, in fake time: a password grant hands back the

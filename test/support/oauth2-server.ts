@@ -3,7 +3,7 @@
 // each path answers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +15,24 @@ import { sleep } from './waiting.js';
 const PYTHON = '/usr/bin/python3';
 /** `-E`: no PYTHON* variable of the caller's environment; `-s`: no user site-packages; `-B`: no __pycache__. */
 const PYTHON_FLAGS = ['-E', '-s', '-B'];
-const PROJECT_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), '..', 'oauth2-server');
+
+/**
+ * The Django project, test/oauth2-server, found by walking up from this file: it also runs compiled, from the bench's
+ * output directory (dist-bench/test/support/), where a fixed `../oauth2-server` would land elsewhere.
+ */
+function findProjectDirectory(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(directory, 'test', 'oauth2-server');
+    if (existsSync(join(candidate, 'manage.py'))) return candidate;
+    const parent = dirname(directory);
+    if (parent === directory)
+      throw new Error('test/oauth2-server/manage.py not found above the tests');
+    directory = parent;
+  }
+}
+
+const PROJECT_DIRECTORY = findProjectDirectory();
 
 /** The token endpoint of django-oauth-toolkit. */
 export const OAUTH2_TOKEN_PATH = '/o/token/';
