@@ -67,6 +67,8 @@ export interface OAuth2ServerStats {
   readonly revocations: Readonly<Record<string, number>>;
   /** Calls to the protected resources, by path, then by HTTP status. */
   readonly resourceCalls: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Every access and refresh token it handed out, oldest first. */
+  readonly issuedTokens: readonly string[];
 }
 
 /** An answer of the server, as {@link OAuth2Server.tokenRequest} gives it. */
@@ -89,6 +91,8 @@ export interface OAuth2Server {
   readonly password: string;
   /** The lifetime of its access tokens (`expires_in`), in seconds. */
   readonly accessTokenSeconds: number;
+  /** Whether it was started and not stopped since. */
+  readonly running: boolean;
   /** What it received, read from its test-only bookkeeping endpoint. */
   stats(): Promise<OAuth2ServerStats>;
   /** Forgets what it received. */
@@ -268,17 +272,23 @@ class OAuth2ServerProcess implements OAuth2Server {
     const deadline = performance.now() + STARTUP_TIMEOUT_MS;
     while (!(await this.answers())) {
       if (!running || performance.now() >= deadline) {
+        const what = running
+          ? `did not answer within ${STARTUP_TIMEOUT_MS} ms`
+          : `exited with ${child.exitCode ?? child.signalCode} before answering`;
         await this.stop();
         throw (
           failure ??
           new Error(
-            `The OAuth2 server on port ${this.port} did not start within ${STARTUP_TIMEOUT_MS} ms: ` +
-              `${this.output.trim() || 'no output'}`,
+            `The OAuth2 server on port ${this.port} ${what}: ${this.output.trim() || 'no output'}`,
           )
         );
       }
       await sleep(20);
     }
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
   }
 
   async stop(): Promise<void> {

@@ -6,7 +6,9 @@ GET /test/stats answers, as JSON:
   epoch milliseconds when it was received};
 - tokenRequestsByGrant: {grant: {status: count}};
 - revocations: {status: count} of the revocation endpoint;
-- resourceCalls: {path: {status: count}} of every other request outside /test/.
+- resourceCalls: {path: {status: count}} of every other request outside /test/;
+- issuedTokens: every access and refresh token the token endpoint handed out, so that a test can check that none of
+  them shows up in a log line or an error.
 POST /test/reset forgets all of it.
 
 No real server has these endpoints: they exist so that a test can count what a user would notice.
@@ -26,21 +28,22 @@ _lock = threading.Lock()
 _token_requests = []
 _revocations = {}
 _resource_calls = {}
+_issued_tokens = []
 
 
 def _count(counts, key):
     counts[key] = counts.get(key, 0) + 1
 
 
-def _oauth2_error(response):
-    """The `error` field of a JSON answer, or None."""
+def _json_fields(response):
+    """The fields of a JSON object answer, or {}."""
     if not response.get("Content-Type", "").startswith("application/json"):
-        return None
+        return {}
     try:
-        error = json.loads(response.content).get("error")
-    except (ValueError, AttributeError):
-        return None
-    return error if isinstance(error, str) else None
+        fields = json.loads(response.content)
+    except ValueError:
+        return {}
+    return fields if isinstance(fields, dict) else {}
 
 
 def _stats():
@@ -53,6 +56,7 @@ def _stats():
             "tokenRequestsByGrant": by_grant,
             "revocations": dict(_revocations),
             "resourceCalls": {path: dict(counts) for path, counts in _resource_calls.items()},
+            "issuedTokens": list(_issued_tokens),
         }
 
 
@@ -61,6 +65,7 @@ def _reset():
         _token_requests.clear()
         _revocations.clear()
         _resource_calls.clear()
+        _issued_tokens.clear()
 
 
 class BookkeepingMiddleware:
@@ -79,14 +84,18 @@ class BookkeepingMiddleware:
         response = self.get_response(request)
         if request.path == TOKEN_PATH:
             grant = request.POST.get("grant_type", "") if request.method == "POST" else ""
+            fields = _json_fields(response)
+            error = fields.get("error")
             entry = {
                 "grant": grant,
                 "status": response.status_code,
-                "error": _oauth2_error(response),
+                "error": error if isinstance(error, str) else None,
                 "at": received_at,
             }
+            tokens = [fields[name] for name in ("access_token", "refresh_token") if isinstance(fields.get(name), str)]
             with _lock:
                 _token_requests.append(entry)
+                _issued_tokens.extend(tokens)
         elif request.path == REVOCATION_PATH:
             with _lock:
                 _count(_revocations, str(response.status_code))
