@@ -64,10 +64,11 @@ describe("EnKash's token answer with an odd expires_in, from the simulator's tok
   }
 
   /** Asks for a token every 100 ms for {@link WATCH_MS}, as a busy app would; returns what each call got. */
+  /** A caller every 100 ms for WATCH_MS, none of which waits for a retry: each gets what the engine holds then. */
   async function keepAsking(auth: EnkashAuthService): Promise<unknown[]> {
     const outcomes: unknown[] = [];
     for (const end = Date.now() + WATCH_MS; Date.now() < end;) {
-      const outcome = await watch.settle(auth.getAccessToken());
+      const outcome = await watch.settle(auth.getAccessToken({ waitMs: 0 }));
       outcomes.push(outcome.ok ? outcome.value : outcome.error);
       await sleep(100);
     }

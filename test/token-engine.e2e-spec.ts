@@ -221,6 +221,9 @@ describe('EnkashAuthService against the EnKash simulator', () => {
   });
 
   describe('faults at the token endpoint', () => {
+    /** A caller who does not wait for the retry: it gets the failure itself. */
+    const NO_WAIT = { waitMs: 0 };
+
     const cases = [
       { fault: { kind: 'server-error' as const }, code: 'server_error', status: 500 },
       { fault: { kind: 'bad-gateway-html' as const }, code: 'server_error', status: 502 },
@@ -232,7 +235,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
       it(`turns ${fault.kind} into a retryable ${code} error, then recovers`, async () => {
         simulator.injectFault(fault);
         const auth = await boot();
-        const error = await auth.getAccessToken().catch((caught: unknown) => caught);
+        const error = await auth.getAccessToken(NO_WAIT).catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(EnkashAuthError);
         expect(error).toMatchObject({ code, retryable: true });
         expect((error as EnkashAuthError).status).toBe(status);
@@ -249,18 +252,20 @@ describe('EnkashAuthService against the EnKash simulator', () => {
     it('reports a 429 as rate_limited and waits out its Retry-After', async () => {
       simulator.injectFault({ kind: 'rate-limited', retryAfterSeconds: 2 });
       const auth = await boot();
-      await expect(auth.getAccessToken()).rejects.toMatchObject({
+      await expect(auth.getAccessToken(NO_WAIT)).rejects.toMatchObject({
         code: 'rate_limited',
         status: 429,
         retryAfterMs: 2_000,
       });
       await sleep(1_200);
-      await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'rate_limited' });
+      await expect(auth.getAccessToken(NO_WAIT)).rejects.toMatchObject({ code: 'rate_limited' });
       expect(simulator.stats.tokenRequests).toBe(1);
 
-      await sleep(1_000); // Retry-After has passed: the background retry succeeds
-      for (let i = 0; i < 20 && auth.getCachedAccessToken() === undefined; i += 1) await sleep(25);
-      expect(auth.getCachedAccessToken()).toBe(simulator.currentAccessToken);
+      // A caller who waits gets the token of the retry that comes once Retry-After has passed.
+      const waitStartedAt = Date.now();
+      const token = await auth.getAccessToken();
+      expect(Date.now() - waitStartedAt).toBeGreaterThanOrEqual(700);
+      expect(token).toBe(simulator.currentAccessToken);
       expect(simulator.stats.tokenRequests).toBe(2);
     });
 
@@ -268,7 +273,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
       simulator.injectFault({ kind: 'hang' });
       const auth = await boot({ tokenRequestTimeoutMs: 300 });
       const started = Date.now();
-      await expect(auth.getAccessToken()).rejects.toMatchObject({
+      await expect(auth.getAccessToken(NO_WAIT)).rejects.toMatchObject({
         code: 'timeout',
         retryable: true,
       });
@@ -277,7 +282,7 @@ describe('EnkashAuthService against the EnKash simulator', () => {
 
     it('reports an unreachable endpoint as a network error without hanging', async () => {
       const auth = await boot({ baseUrl: `http://127.0.0.1:${await freeLoopbackPort()}` });
-      await expect(auth.getAccessToken()).rejects.toMatchObject({
+      await expect(auth.getAccessToken(NO_WAIT)).rejects.toMatchObject({
         code: 'network',
         retryable: true,
       });
