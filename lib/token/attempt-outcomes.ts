@@ -17,6 +17,7 @@ import type {
   TransitionContext,
 } from './engine-events.js';
 import type { AccountMemory, EngineState, FailureStreak, HeldToken } from './engine-state.js';
+import type { GrantType } from './grant.js';
 import { usableToken } from './engine-state.js';
 import {
   backoffDelayMs,
@@ -55,11 +56,7 @@ export function adopt(
     refused = { ...refused, passOnUntilMs: nowMs + pauseMs };
     effects.push({ kind: 'log', level: 'warn', message: refusedTokenHandedBack(pauseMs) });
   }
-  // A renewal that went by without a refusal is one fewer to check EnKash's current token before.
-  const suspectedRenewalsLeft =
-    state.kind === 'renewing' && before.suspectedRenewalsLeft > 0
-      ? before.suspectedRenewalsLeft - 1
-      : before.suspectedRenewalsLeft;
+  const suspectedRenewalsLeft = suspicionAfter(state, before, source);
   if (suspectedRenewalsLeft === 0 && before.suspectedRenewalsLeft > 0) {
     effects.push({ kind: 'log', level: 'log', message: suspicionLifted(SUSPECTED_RENEWALS) });
   }
@@ -122,7 +119,7 @@ export function adopt(
 /** Records a failed attempt: a retry with backoff, or a lock-out when trying again cannot help. */
 export function fail(
   state: Extract<EngineState, { kind: 'acquiring' | 'renewing' }>,
-  before: AccountMemory,
+  memory: AccountMemory,
   event: Extract<EngineEvent, { kind: 'attemptFailed' }>,
   context: TransitionContext,
 ): Transition {
@@ -132,14 +129,6 @@ export function fail(
   const token = state.kind === 'renewing' ? state.token : null;
   const grant = failure.grantType ?? event.grant;
   const validUntil = usableToken(state, nowMs)?.expiresAt ?? null;
-  // With no valid token to wait with, a refresh grant that fails on its own account (not the network both grants
-  // share) gives way to the password grant, until a token is obtained: a server may fail one grant for good.
-  const switchesGrant =
-    grant === 'refresh_token' &&
-    validUntil === null &&
-    !before.passwordGrantNext &&
-    REFRESH_GRANT_FAILURES.has(failure.code);
-  const memory = switchesGrant ? { ...before, passwordGrantNext: true } : before;
   const report: Effect = {
     kind: 'report',
     event: failedEvent(
@@ -162,16 +151,8 @@ export function fail(
       ],
     };
   }
-  const backoffMs = Math.max(
-    backoffDelayMs(streak.failures, () => context.backoffJitter),
-    failure.retryAfterMs ?? 0,
-  );
-  // Callers who would wait for it have the retry as soon as the on-demand spacing allows, as if they had asked then.
-  const spacingEndsAtMs = failureSpacingEndsAtMs(streak);
-  const delayMs =
-    spacingEndsAtMs - nowMs < backoffMs && spacingEndsAtMs <= context.callersWaitUntilMs
-      ? spacingEndsAtMs - nowMs
-      : backoffMs;
+  const delayMs = retryDelayMs(streak, failure, context);
+  const switchesGrant = givesWayToPassword(state, memory, grant, failure, nowMs + delayMs);
   const message = retryScheduled(
     grant,
     failure.code,
@@ -193,9 +174,50 @@ export function fail(
   });
   return {
     state: { kind: 'retrying', token, streak, retryAtMs: nowMs + delayMs },
-    memory,
+    memory: switchesGrant ? { ...memory, passwordGrantNext: true } : memory,
     effects,
   };
+}
+
+/**
+ * The backoff, never before a `Retry-After`; callers who would wait for it have the retry as soon as the on-demand
+ * spacing allows, as if they had asked then.
+ */
+function retryDelayMs(
+  streak: FailureStreak,
+  failure: EnkashAuthError,
+  context: TransitionContext,
+): number {
+  const backoffMs = Math.max(
+    backoffDelayMs(streak.failures, () => context.backoffJitter),
+    failure.retryAfterMs ?? 0,
+  );
+  const spacingMs = failureSpacingEndsAtMs(streak) - context.nowMs;
+  return spacingMs < backoffMs && context.nowMs + spacingMs <= context.callersWaitUntilMs
+    ? spacingMs
+    : backoffMs;
+}
+
+/**
+ * Whether a failed refresh grant gives way to the password grant until a token is obtained: it failed on its own
+ * account (not the network or a rate limit, which both grants share), and no valid token will be held when the retry
+ * comes, so nothing else serves callers meanwhile. Never when EnKash already refused the password: that retry would
+ * be one more failed login towards its lock-out, where the refresh grant may work again after the blip.
+ */
+function givesWayToPassword(
+  state: EngineState,
+  memory: AccountMemory,
+  grant: GrantType,
+  failure: EnkashAuthError,
+  retryAtMs: number,
+): boolean {
+  return (
+    grant === 'refresh_token' &&
+    REFRESH_GRANT_FAILURES.has(failure.code) &&
+    usableToken(state, retryAtMs) === null &&
+    !memory.passwordGrantNext &&
+    memory.passwordRefusal?.blocksPasswordGrant !== true
+  );
 }
 
 /**
@@ -222,4 +244,19 @@ function grownStreak(
         ? nowMs + failure.retryAfterMs
         : (streak?.retryAfterUntilMs ?? Number.NEGATIVE_INFINITY),
   };
+}
+
+/**
+ * How many more renewals check EnKash's current token first, once a token was adopted: a renewal that refreshed our
+ * own token (EnKash handed it back to the check) is one fewer; one that found another token (a replica's) starts the
+ * count again.
+ */
+function suspicionAfter(
+  state: EngineState,
+  memory: AccountMemory,
+  source: ObtainedToken['source'],
+): number {
+  const left = memory.suspectedRenewalsLeft;
+  if (state.kind !== 'renewing' || left === 0) return left;
+  return source === 'refresh_token' ? left - 1 : SUSPECTED_RENEWALS;
 }

@@ -89,8 +89,8 @@ describe('the renewal margin of a one-minute token', () => {
   it('leaves room for three backoff retries at their longest before the token expires', async () => {
     const grants = new ScriptedGrants();
     grants.latencyMs = 100;
-    grants.answers.password.push(token(60, 'minute-1'), token(60, 'minute-2'));
-    grants.answers.refresh_token.push(serverError(), serverError(), serverError());
+    grants.answers.password.push(token(60, 'minute-1'), serverError(), token(60, 'minute-2'));
+    grants.answers.refresh_token.push(...Array.from({ length: 5 }, serverError));
     // The latest renewal the jitter allows.
     const engine = startEngine(grants, () => 0);
     const first = engine.getAccessToken();
@@ -98,15 +98,15 @@ describe('the renewal margin of a one-minute token', () => {
     await jest.advanceTimersByTimeAsync(100);
     expect(await first).toBe('minute-1');
 
-    // The renewal and three retries, each after the longest backoff (1 s, 2 s, 4 s), answered before expiry. By the
-    // third retry the token is in its last seconds, no longer handed out: the refresh grant that keeps failing gives
+    // The renewal and three retries, each after the longest backoff (1 s, 2 s, 4 s), answered before expiry. The
+    // second retry would come after the token's last handed-out moment: the refresh grant that keeps failing gives
     // way to the password grant.
     await jest.advanceTimersByTimeAsync(60_000 - 100 - 1);
     expect(grants.calls.map((call) => call.grant)).toEqual([
       'password',
       'refresh_token',
       'refresh_token',
-      'refresh_token',
+      'password',
       'password',
     ]);
     expect(grants.sentAt.at(-1)! + grants.latencyMs - sentAt).toBeLessThan(60_000);

@@ -44,6 +44,8 @@ export interface TokenEngineDependencies {
 
 /** The callers of the request under way, and the acquisition that runs it. */
 interface RunningAttempt {
+  /** When its first token request may leave (monotonic): it may wait out a spacing or a `Retry-After` first. */
+  readonly startsAtMs: number;
   readonly result: Promise<HeldToken>;
   readonly settle: (outcome: { token: HeldToken } | { failure: EnkashAuthError }) => void;
   readonly acquisition: TokenAcquisition;
@@ -107,6 +109,13 @@ export class TokenEngine {
    * that may pass, it waits for the next request when that one starts within `waitMs`.
    */
   getAccessToken(options: EnkashTokenWaitOptions = {}): Promise<string> {
+    const { waitMs } = options;
+    if (
+      waitMs !== undefined &&
+      (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0)
+    ) {
+      return Promise.reject(new EnkashAuthError('config', invalidTokenWait(waitMs)));
+    }
     const token = this.currentToken();
     if (token === undefined) return this.obtain(options).then((held) => held.accessToken);
     const running = this.running;
@@ -159,24 +168,27 @@ export class TokenEngine {
   }
 
   /**
-   * A token for a caller without one: the request under way, a new one, or the next retry when it starts within
-   * the caller's patience. Otherwise the failure no caller may retry yet, or the lock-out, at once.
+   * A token for a caller without one: the request under way, a new one, or the next retry when it starts within the
+   * caller's patience. Otherwise the failure no caller may retry yet, or the lock-out, at once.
    */
   private obtain({
     waitMs = DEFAULT_TOKEN_WAIT_MS,
     signal,
   }: EnkashTokenWaitOptions): Promise<HeldToken> {
-    if (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0) {
-      return Promise.reject(new EnkashAuthError('config', invalidTokenWait(waitMs)));
-    }
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     const waitUntilMs = this.now() + waitMs;
     // Joining the request under way changes nothing: the transition would ignore the ask.
     if (this.running === null) this.dispatch({ kind: 'tokenAsked', waitUntilMs });
-    const state = this.state;
-    const retryComesInTime = state.kind === 'retrying' && state.retryAtMs <= waitUntilMs;
-    if (this.running === null && !retryComesInTime) return this.joinOrReject();
-    return this.waiting.add(waitUntilMs, signal);
+    const { state, running } = this;
+    const startsInTime =
+      running !== null
+        ? running.startsAtMs <= waitUntilMs
+        : state.kind === 'retrying' && state.retryAtMs <= waitUntilMs;
+    // A request held back by a failure's spacing or Retry-After is no use to a caller who will not wait for it.
+    const streak = streakOf(state);
+    if (startsInTime || (running !== null && streak === null))
+      return this.waiting.add(waitMs, signal);
+    return streak === null ? this.joinOrReject() : Promise.reject(streak.lastError);
   }
 
   /** The request under way, or why there is none: the failure no caller may retry yet, or the lock-out. */
@@ -192,13 +204,14 @@ export class TokenEngine {
       event.kind === 'tokenObtained' ||
       event.kind === 'attemptFailed' ||
       event.kind === 'storeTokenFound';
+    const nowMs = this.now();
     const next = transition(this.state, this.memory, event, {
-      nowMs: this.now(),
+      nowMs,
       epochMs: Date.now(),
       refreshBeforeExpirySeconds: this.deps.options.refreshBeforeExpirySeconds,
       backoffJitter: drawsJitter ? (this.deps.random ?? Math.random)() : 0,
       renewalJitter: drawsJitter ? (this.deps.renewalJitter ?? Math.random)() : 0,
-      callersWaitUntilMs: this.waiting.latestWaitUntilMs(),
+      callersWaitUntilMs: nowMs + this.waiting.longestPatienceMs(),
     });
     this.state = next.state;
     this.memory = next.memory;
@@ -232,7 +245,7 @@ export class TokenEngine {
           return this.waiting.resolveAll(outcome.token);
         }
         ended?.settle(outcome);
-        return this.waiting.failAll(outcome.failure, outcome.nextAttemptAtMs);
+        return this.waiting.failAll(outcome.failure, outcome.nextAttemptAtMs, this.now());
       }
       case 'log':
         return this.deps.logger[effect.level](effect.message);
@@ -266,7 +279,7 @@ export class TokenEngine {
     });
     // Background requests have no caller awaiting them; their failures are logged by the transition.
     result.catch(() => undefined);
-    this.running = { result, settle, acquisition };
+    this.running = { startsAtMs: this.now() + delayMs, result, settle, acquisition };
     void this.attempt(grant, delayMs, acquisition).then((event) => this.dispatch(event));
   }
 

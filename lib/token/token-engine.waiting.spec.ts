@@ -6,9 +6,14 @@ import {
   renewalAfterMs,
   useEngineTiming,
 } from '../../test/support/engine-timing.js';
-import { engine, grants, logger } from '../../test/support/engine-timing.js';
+import { engine, engineChecking, grants, logger } from '../../test/support/engine-timing.js';
 import { NO_WAIT, token } from '../../test/support/scripted-grants.js';
-import { badCredentials, rateLimited, serverError } from '../../test/support/token-errors.js';
+import {
+  badCredentials,
+  rateLimited,
+  serverError,
+  timeoutError,
+} from '../../test/support/token-errors.js';
 import { DEFAULT_TOKEN_WAIT_MS } from './waiting-callers.js';
 
 // Callers without a token wait for a token request that is due soon, rather than fail with the last error: a blip
@@ -117,6 +122,51 @@ describe('TokenEngine: callers waiting for a token', () => {
     });
   });
 
+  describe('patience', () => {
+    it('counts from each failure: a caller who waited through a hang of tokenRequestTimeoutMs gets the retry', async () => {
+      // The scripted endpoint answers the first request only after 10 s, as a hang the token client gives up on.
+      grants.latencyMs = 10_000;
+      grants.answers.password.push(timeoutError());
+      const caller = track(engine.getAccessToken());
+      await advance(10_000);
+      expect(caller.settled).toBe(false);
+      grants.latencyMs = 0;
+      await advance(1_000);
+      expect(caller.value).toBe('access-1');
+      expect(grants.calls).toHaveLength(2);
+    });
+
+    it('has the retry come at the end of the on-demand spacing for callers already waiting, not at the backoff', async () => {
+      grants.answers.password.push(serverError(), serverError(), serverError(), serverError());
+      const caller = track(engine.getAccessToken({ waitMs: Number.POSITIVE_INFINITY }));
+      await advance(1_000 + 2_000 + 4_000); // retries 1 to 3; the fourth failure's backoff is 8 s, its spacing 5 s
+      expect(grants.calls).toHaveLength(4);
+      await advance(4_999);
+      expect(grants.calls).toHaveLength(4);
+      await advance(1);
+      expect(caller.value).toBe('access-1');
+      expect(grants.calls).toHaveLength(5);
+    });
+
+    it('does not hold a caller for a request that waits out a Retry-After beyond its patience', async () => {
+      grants.answers.password.push(token(600, 'access-a'));
+      grants.answers.refresh_token.push(rateLimited(120_000));
+      await engine.getAccessToken();
+      await advance(renewalAfterMs(600)); // the renewal meets a 429 asking for two minutes
+      engine.invalidate('access-a'); // ...and EnKash refuses the token: its password grant waits for the two minutes
+
+      await expect(engine.getAccessToken()).rejects.toMatchObject({ code: 'rate_limited' });
+      const patient = track(engine.getAccessToken({ waitMs: 130_000 }));
+      await advance(120_000);
+      expect(patient.value).toBe('access-1');
+      expect(grants.calls.map((call) => call.grant)).toEqual([
+        'password',
+        'refresh_token',
+        'password',
+      ]);
+    });
+  });
+
   describe('when no wait can help', () => {
     it('rejects at once on bad credentials, after exactly one login, however long callers would wait', async () => {
       grants.answers.password.push(badCredentials());
@@ -133,7 +183,7 @@ describe('TokenEngine: callers waiting for a token', () => {
       expect(grants.calls).toHaveLength(1);
     });
 
-    it('rejects a wrong waitMs with a config error, sending nothing', async () => {
+    it('rejects a wrong waitMs with a config error, sending nothing, whether a token is held or not', async () => {
       for (const waitMs of [-1, Number.NaN, '5000' as unknown as number]) {
         await expect(engine.getAccessToken({ waitMs })).rejects.toMatchObject({
           name: 'EnkashAuthError',
@@ -142,6 +192,8 @@ describe('TokenEngine: callers waiting for a token', () => {
         });
       }
       expect(grants.calls).toHaveLength(0);
+      await engine.getAccessToken();
+      await expect(engine.getAccessToken({ waitMs: -1 })).rejects.toMatchObject({ code: 'config' });
     });
   });
 
@@ -180,24 +232,25 @@ describe('TokenEngine: callers waiting for a token', () => {
       grants.answers.refresh_token.push(...Array.from({ length: 10 }, serverError));
       await engine.getAccessToken();
 
-      // The renewal (540 s in) fails, and so do its retries, the last after the token's last usable moment (595 s).
+      // The renewal (540 s in) fails, and so do its retries. After the sixth failure (571 s) the next retry would come
+      // after the token's last handed-out moment (595 s): the next attempts use the password grant.
       await advance(renewalAfterMs(600));
-      await advance(1_000 + 2_000 + 4_000 + 8_000 + 16_000 + 32_000);
-      expect(engine.currentToken()).toBeUndefined();
+      await advance(1_000 + 2_000 + 4_000 + 8_000 + 16_000);
       expect(grants.calls.map((call) => call.grant)).toEqual([
         'password',
-        ...Array.from({ length: 7 }, () => 'refresh_token'),
+        ...Array.from({ length: 6 }, () => 'refresh_token'),
       ]);
       expect(logger.warn).toHaveBeenCalledWith(
         expect.stringContaining(
           'The refresh grant failed (server_error) and no valid token is held',
         ),
       );
+      expect(engine.currentToken()).toBe('access-a');
 
-      // A caller brings the retry forward to the end of the on-demand spacing: the password grant.
-      const caller = track(engine.getAccessToken());
-      await advance(5_000);
-      expect(caller.value).toBe('access-b');
+      // Once the token is no longer handed out, a caller's request is the password grant.
+      await advance(25_000);
+      expect(engine.currentToken()).toBeUndefined();
+      expect(await engine.getAccessToken()).toBe('access-b');
       expect(grants.calls.at(-1)?.grant).toBe('password');
 
       // The next renewal is a refresh grant again.
@@ -205,7 +258,22 @@ describe('TokenEngine: callers waiting for a token', () => {
       expect(grants.calls.at(-1)?.grant).toBe('refresh_token');
     });
 
-    it('recovers a refused token through the password grant when its refresh token answers 500', async () => {
+    it('keeps the refresh grant when EnKash already refused the password: no failed login is spent on a blip', async () => {
+      const alone = engineChecking();
+      grants.answers.password.push(token(600, 'access-a'), badCredentials());
+      grants.answers.refresh_token.push(...Array.from({ length: 6 }, serverError));
+      await alone.getAccessToken();
+
+      // The check before the renewal meets the rotated password; the refresh grant then fails, and keeps failing past
+      // the token's last handed-out moment.
+      await advance(renewalAfterMs(600));
+      await advance(1_000 + 2_000 + 4_000 + 8_000 + 16_000 + 32_000 + 60_000);
+      expect(grants.count('password')).toBe(2);
+      expect(alone.getStatus().state).not.toBe('locked_out');
+      expect(grants.calls.at(-1)?.grant).toBe('refresh_token');
+    });
+
+    it('never sends the refresh grant of a token EnKash refused, even when its retry fails', async () => {
       grants.answers.password.push(token(600, 'access-a'), serverError(), token(600, 'access-c'));
       grants.answers.refresh_token.push(...Array.from({ length: 10 }, serverError));
       await engine.getAccessToken();

@@ -1,37 +1,41 @@
 import type { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import type { HeldToken } from './engine-state.js';
 
-/** How long `getAccessToken()` waits for a token request to start, when not told: see `EnkashTokenWaitOptions`. */
+/**
+ * How long, after a failed token request, `getAccessToken()` waits for the next one to start, when not told: see
+ * `EnkashTokenWaitOptions`.
+ */
 export const DEFAULT_TOKEN_WAIT_MS = 5_000;
 
 /** A caller of `getAccessToken()` waiting for a token. */
 interface WaitingCaller {
-  /** The latest a token request may start for this caller to wait for it (monotonic). */
-  readonly waitUntilMs: number;
+  /** How long after a failed token request this caller still waits for the next one to start. */
+  readonly patienceMs: number;
   settle(outcome: { token: HeldToken } | { error: unknown }): void;
 }
 
 /**
  * The callers waiting for a token while the engine holds no usable one. They take the outcome of the token request
- * under way; after a failure, only those who would wait until the next request starts keep waiting, the others get
- * the failure at once. However many wait, each request is one request to EnKash.
+ * under way; after a failure, those whose patience reaches the next request wait for it, the others get the failure
+ * at once. Patience counts from each failure: a caller who waited through a slow request is not blamed for its
+ * slowness. However many wait, each request is one request to EnKash.
  */
 export class WaitingCallers {
   private readonly callers = new Set<WaitingCaller>();
 
-  /** Until when the most patient caller waits for a request to start; minus infinity when none waits. */
-  latestWaitUntilMs(): number {
-    let latest = Number.NEGATIVE_INFINITY;
-    for (const caller of this.callers) latest = Math.max(latest, caller.waitUntilMs);
-    return latest;
+  /** The patience of the most patient caller; minus infinity when none waits. */
+  longestPatienceMs(): number {
+    let longest = Number.NEGATIVE_INFINITY;
+    for (const caller of this.callers) longest = Math.max(longest, caller.patienceMs);
+    return longest;
   }
 
-  /** A new caller, who waits for a request that starts by `waitUntilMs`; `signal` takes it out of the queue. */
-  add(waitUntilMs: number, signal: AbortSignal | undefined): Promise<HeldToken> {
+  /** A new caller, with its patience after each failure; `signal` takes it out of the queue. */
+  add(patienceMs: number, signal: AbortSignal | undefined): Promise<HeldToken> {
     return new Promise<HeldToken>((resolve, reject) => {
       const abort = (): void => caller.settle({ error: signal?.reason });
       const caller: WaitingCaller = {
-        waitUntilMs,
+        patienceMs,
         settle: (outcome) => {
           this.callers.delete(caller);
           signal?.removeEventListener('abort', abort);
@@ -50,12 +54,12 @@ export class WaitingCallers {
   }
 
   /**
-   * A request failed: every caller who will not wait until `nextAttemptAtMs` (`null`: no request will come on its
-   * own) gets `failure`; the others wait for that request.
+   * A request failed at `nowMs`: every caller whose patience does not reach `nextAttemptAtMs` (`null`: no request will
+   * come on its own) gets `failure`; the others wait for that request.
    */
-  failAll(failure: EnkashAuthError, nextAttemptAtMs: number | null): void {
+  failAll(failure: EnkashAuthError, nextAttemptAtMs: number | null, nowMs: number): void {
     for (const caller of [...this.callers]) {
-      if (nextAttemptAtMs === null || nextAttemptAtMs > caller.waitUntilMs) {
+      if (nextAttemptAtMs === null || nextAttemptAtMs - nowMs > caller.patienceMs) {
         caller.settle({ error: failure });
       }
     }
