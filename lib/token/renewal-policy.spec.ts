@@ -41,13 +41,14 @@ describe('renewal timing', () => {
     expect(renewalMarginMs(60_000, 2)).toBe(2_000);
   });
 
-  it('brings the renewal forward by up to 0.5% of the lifetime (at least a quarter second), never later than the margin', () => {
+  it('brings the renewal forward by what the margin leaves of 12.5% of the lifetime (at least a quarter second, at most half the margin), never later than the margin', () => {
     expect(renewalDelayMs(2_500, 300, fullJitter)).toBe(2_500 - 625 - 250);
     expect(renewalDelayMs(5_000, 1, fullJitter)).toBe(5_000 - 1_000 - 250);
     expect(renewalDelayMs(86_399_000, 300, fullJitter)).toBe(86_399_000 - 450_000);
     expect(renewalDelayMs(86_399_000, 300, () => 0.5)).toBe(86_399_000 - 375_000);
-    expect(renewalDelayMs(300_000, 300, fullJitter)).toBe(300_000 - 30_000 - 1_500);
-    expect(renewalDelayMs(60_000, 300, fullJitter)).toBe(60_000 - 7_500 - 300);
+    expect(renewalDelayMs(300_000, 300, fullJitter)).toBe(300_000 - 30_000 - 7_500);
+    expect(renewalDelayMs(60_000, 300, fullJitter)).toBe(60_000 - 7_500 - 250);
+    expect(renewalDelayMs(3_600_000, 300, fullJitter)).toBe(3_600_000 - 300_000 - 150_000);
   });
 
   it('renews about once per lifetime, for any lifetime from a minute to a day', () => {

@@ -91,8 +91,11 @@ export const MARGIN_SHARE_OF_LIFETIME = 0.1;
  */
 export const MAX_MARGIN_SHARE_OF_LIFETIME = 0.25;
 
-/** The share of a token's lifetime over which the jitter spreads replicas' renewals (at most half the margin). */
-export const JITTER_SHARE_OF_LIFETIME = 0.005;
+/**
+ * The most of a token's lifetime that margin and jitter together may take: renewals then come at least 87.5% of a
+ * lifetime apart, at most 1.143 token requests per lifetime.
+ */
+export const MAX_LEAD_SHARE_OF_LIFETIME = 0.125;
 
 /** The jitter spreads renewals over at least this long (at most half the margin): replicas of short tokens too. */
 export const MIN_JITTER_SPAN_MS = 250;
@@ -110,12 +113,14 @@ export function renewalMarginMs(lifetimeMs: number, refreshBeforeExpirySeconds: 
   return Math.min(refreshBeforeExpirySeconds * 1_000, scaled);
 }
 
-/** How much earlier than its margin the jitter may bring a renewal forward. */
+/**
+ * How much earlier than its margin the jitter may bring a renewal forward: what the margin leaves of
+ * {@link MAX_LEAD_SHARE_OF_LIFETIME}, at least {@link MIN_JITTER_SPAN_MS} and at most half the margin. The wider the
+ * spread, the surer one replica renews before the others look.
+ */
 export function renewalJitterSpanMs(lifetimeMs: number, marginMs: number): number {
-  return Math.min(
-    marginMs / 2,
-    Math.max(lifetimeMs * JITTER_SHARE_OF_LIFETIME, MIN_JITTER_SPAN_MS),
-  );
+  const leftMs = lifetimeMs * MAX_LEAD_SHARE_OF_LIFETIME - marginMs;
+  return Math.min(marginMs / 2, Math.max(leftMs, MIN_JITTER_SPAN_MS));
 }
 
 /**

@@ -7,7 +7,7 @@ import { renewalDelayMs } from '../../lib/token/renewal-policy.js';
 
 /** The lifetime of every token the server issues, in seconds. */
 export const LIFETIME_S = 3_600;
-// Renewal margin: 300 s; with the jitter, renewals fall between 300 and 318 s before expiry.
+// Renewal margin: 300 s; with the jitter, renewals fall between 300 and 450 s before expiry.
 /** The earliest a replica renews a token, in seconds into its life. */
 export const EARLIEST_RENEWAL_S = renewalDelayMs(LIFETIME_S * 1000, 300, () => 1) / 1000;
 /** The latest a replica renews a token, in seconds into its life. */
