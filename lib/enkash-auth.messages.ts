@@ -76,6 +76,9 @@ export const serverTokenCheckBeforeRefresh = (renewalsLeft: number): string =>
 export const invalidTokenWait = (waitMs: unknown): string =>
   `getAccessToken(): waitMs must be a number of milliseconds, 0 or more (got ${typeof waitMs === 'number' ? waitMs : typeof waitMs})`;
 
+export const tokenWaitLimitReached = (limitMs: number): string =>
+  `No EnKash access token within ${limitMs / 1_000} s; the token requests go on in the background`;
+
 export const tokenRefused = (): string =>
   'EnKash refused the current access token (revoked or expired early); re-acquiring it with the password grant';
 

@@ -219,6 +219,20 @@ describe('EnkashAuthInterceptor in a Nest HTTP application', () => {
       expect(handled.count).toBe(5);
     });
 
+    it('answers 503 with Retry-After after 10 s at most, however long the token request hangs', async () => {
+      simulator.injectFault({ kind: 'hang' }, { times: Infinity });
+      const server = await bootApp({ overrides: { tokenRequestTimeoutMs: 60_000 } });
+
+      const startedAt = Date.now();
+      const response = await request(server).get('/guarded/statement').expect(503);
+
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(9_900);
+      expect(Date.now() - startedAt).toBeLessThan(11_000);
+      expect(response.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+      expect(response.body).toMatchObject({ code: 'timeout' });
+      expect(handled.count).toBe(0);
+    }, 20_000);
+
     it('answers 503 at once when the retry is not due within five seconds (a long Retry-After)', async () => {
       simulator.injectFault({ kind: 'rate-limited', retryAfterSeconds: 30 });
       const server = await bootApp();

@@ -256,10 +256,12 @@ export class EnkashTransport {
     if (signal?.aborted === true || cancelToken?.reason !== undefined) {
       return Promise.reject(new CanceledError(undefined, config));
     }
-    // The call waits for a token request due within its own timeout; without one, for as long as it takes.
+    // The call waits for a token request due within its own timeout (without one, for as long as it takes), and
+    // leaves the engine's queue when it gives up: a call that is gone must not bring retries forward.
+    const leave = new AbortController();
     const token = this.deps.auth.getAccessToken({
       waitMs: timeoutMs > 0 ? timeoutMs : Number.POSITIVE_INFINITY,
-      ...(signal instanceof AbortSignal ? { signal } : {}),
+      signal: leave.signal,
     });
     return new Promise<string>((resolve, reject) => {
       const cleanUp = (): void => {
@@ -267,18 +269,19 @@ export class EnkashTransport {
         signal?.removeEventListener?.('abort', onAbort);
         cancelToken?.unsubscribe(onAbort);
       };
-      const onAbort = (): void => {
+      const giveUp = (error: Error): void => {
         cleanUp();
-        reject(new CanceledError(undefined, config));
+        leave.abort();
+        reject(error);
       };
+      const onAbort = (): void => giveUp(new CanceledError(undefined, config));
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
-              cleanUp();
               const code = config.transitional?.clarifyTimeoutError
                 ? AxiosError.ETIMEDOUT
                 : AxiosError.ECONNABORTED;
-              reject(new AxiosError(tokenWaitTimedOut(timeoutMs), code, config));
+              giveUp(new AxiosError(tokenWaitTimedOut(timeoutMs), code, config));
             }, timeoutMs)
           : undefined;
       signal?.addEventListener?.('abort', onAbort, { once: true });

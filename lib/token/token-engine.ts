@@ -176,18 +176,22 @@ export class TokenEngine {
     signal,
   }: EnkashTokenWaitOptions): Promise<HeldToken> {
     if (signal?.aborted === true) return Promise.reject(signal.reason);
-    const waitUntilMs = this.now() + waitMs;
+    const nowMs = this.now();
+    const waitUntilMs = nowMs + waitMs;
     // Joining the request under way changes nothing: the transition would ignore the ask.
     if (this.running === null) this.dispatch({ kind: 'tokenAsked', waitUntilMs });
     const { state, running } = this;
-    const startsInTime =
-      running !== null
-        ? running.startsAtMs <= waitUntilMs
-        : state.kind === 'retrying' && state.retryAtMs <= waitUntilMs;
-    // A request held back by a failure's spacing or Retry-After is no use to a caller who will not wait for it.
+    // How long until a request starts: the one under way may wait out a spacing or a Retry-After first.
+    let untilStartMs: number | null = null;
+    if (running !== null) untilStartMs = Math.max(0, running.startsAtMs - nowMs);
+    else if (state.kind === 'retrying') untilStartMs = state.retryAtMs - nowMs;
     const streak = streakOf(state);
-    if (startsInTime || (running !== null && streak === null))
-      return this.waiting.add(waitMs, signal);
+    if (
+      untilStartMs !== null &&
+      (untilStartMs <= waitMs || (running !== null && streak === null))
+    ) {
+      return this.waiting.add(waitMs - Math.min(untilStartMs, waitMs), signal);
+    }
     return streak === null ? this.joinOrReject() : Promise.reject(streak.lastError);
   }
 
@@ -211,7 +215,7 @@ export class TokenEngine {
       refreshBeforeExpirySeconds: this.deps.options.refreshBeforeExpirySeconds,
       backoffJitter: drawsJitter ? (this.deps.random ?? Math.random)() : 0,
       renewalJitter: drawsJitter ? (this.deps.renewalJitter ?? Math.random)() : 0,
-      callersWaitUntilMs: nowMs + this.waiting.longestPatienceMs(),
+      callersWaitUntilMs: nowMs + this.waiting.longestPatienceLeftMs(),
     });
     this.state = next.state;
     this.memory = next.memory;

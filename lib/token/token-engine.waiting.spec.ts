@@ -136,6 +136,17 @@ describe('TokenEngine: callers waiting for a token', () => {
       expect(grants.calls).toHaveLength(2);
     });
 
+    it('is spent waiting between requests: in an outage the caller gets the failure once the waits add up to more', async () => {
+      grants.answers.password.push(...Array.from({ length: 10 }, serverError));
+      const caller = track(engine.getAccessToken());
+      // Waits of 1 s and 2 s after the first two failures; after the third, 4 s more would make 7 s of the 5 s.
+      await advance(2_999);
+      expect(caller.settled).toBe(false);
+      await advance(1);
+      expect(caller.error).toMatchObject({ code: 'server_error' });
+      expect(grants.calls).toHaveLength(3);
+    });
+
     it('has the retry come at the end of the on-demand spacing for callers already waiting, not at the backoff', async () => {
       grants.answers.password.push(serverError(), serverError(), serverError(), serverError());
       const caller = track(engine.getAccessToken({ waitMs: Number.POSITIVE_INFINITY }));

@@ -1,41 +1,40 @@
 import type { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import type { HeldToken } from './engine-state.js';
 
-/**
- * How long, after a failed token request, `getAccessToken()` waits for the next one to start, when not told: see
- * `EnkashTokenWaitOptions`.
- */
+/** How long, in all, `getAccessToken()` waits for token requests to start, when not told: see `EnkashTokenWaitOptions`. */
 export const DEFAULT_TOKEN_WAIT_MS = 5_000;
 
 /** A caller of `getAccessToken()` waiting for a token. */
 interface WaitingCaller {
-  /** How long after a failed token request this caller still waits for the next one to start. */
-  readonly patienceMs: number;
+  /**
+   * What is left of its patience: how much longer it will wait, in all, for token requests to start. Time spent in a
+   * request under way is not counted: a caller is not blamed for a slow request.
+   */
+  patienceLeftMs: number;
   settle(outcome: { token: HeldToken } | { error: unknown }): void;
 }
 
 /**
  * The callers waiting for a token while the engine holds no usable one. They take the outcome of the token request
- * under way; after a failure, those whose patience reaches the next request wait for it, the others get the failure
- * at once. Patience counts from each failure: a caller who waited through a slow request is not blamed for its
- * slowness. However many wait, each request is one request to EnKash.
+ * under way; after a failure, those whose patience reaches the next request wait for it (and spend that wait of their
+ * patience), the others get the failure at once. However many wait, each request is one request to EnKash.
  */
 export class WaitingCallers {
   private readonly callers = new Set<WaitingCaller>();
 
-  /** The patience of the most patient caller; minus infinity when none waits. */
-  longestPatienceMs(): number {
+  /** What is left of the most patient caller's patience; minus infinity when none waits. */
+  longestPatienceLeftMs(): number {
     let longest = Number.NEGATIVE_INFINITY;
-    for (const caller of this.callers) longest = Math.max(longest, caller.patienceMs);
+    for (const caller of this.callers) longest = Math.max(longest, caller.patienceLeftMs);
     return longest;
   }
 
-  /** A new caller, with its patience after each failure; `signal` takes it out of the queue. */
-  add(patienceMs: number, signal: AbortSignal | undefined): Promise<HeldToken> {
+  /** A new caller with `patienceLeftMs` of patience; `signal` takes it out of the queue. */
+  add(patienceLeftMs: number, signal: AbortSignal | undefined): Promise<HeldToken> {
     return new Promise<HeldToken>((resolve, reject) => {
       const abort = (): void => caller.settle({ error: signal?.reason });
       const caller: WaitingCaller = {
-        patienceMs,
+        patienceLeftMs,
         settle: (outcome) => {
           this.callers.delete(caller);
           signal?.removeEventListener('abort', abort);
@@ -58,10 +57,10 @@ export class WaitingCallers {
    * come on its own) gets `failure`; the others wait for that request.
    */
   failAll(failure: EnkashAuthError, nextAttemptAtMs: number | null, nowMs: number): void {
+    const waitMs = nextAttemptAtMs === null ? Number.POSITIVE_INFINITY : nextAttemptAtMs - nowMs;
     for (const caller of [...this.callers]) {
-      if (nextAttemptAtMs === null || nextAttemptAtMs - nowMs > caller.patienceMs) {
-        caller.settle({ error: failure });
-      }
+      if (waitMs > caller.patienceLeftMs) caller.settle({ error: failure });
+      else caller.patienceLeftMs -= Math.max(0, waitMs);
     }
   }
 
