@@ -102,17 +102,17 @@ export class EnkashAuthService
   }
 
   /**
-   * The current valid access token; requests one when none is held. When the last token request failed for a
-   * reason that may pass, it waits for the next one if that starts within `options.waitMs` (default 5 s). Rejects
-   * with an `EnkashAuthError`, or with the reason of `options.signal` when it aborts.
+   * The current valid access token; requests one when none is held. When a token request failed for a reason that
+   * may pass, it waits for the next one if that starts within what is left of `options.waitMs` (default 5 s, spent
+   * only between requests). Rejects with an `EnkashAuthError`, or with the reason of `options.signal` when it aborts.
    */
   getAccessToken(options?: EnkashTokenWaitOptions): Promise<string> {
     return this.tokens.getAccessToken(options);
   }
 
-  /** `Bearer <token>`, ready for an `Authorization` header. */
-  async getAuthorizationHeader(): Promise<string> {
-    return `Bearer ${await this.tokens.getAccessToken()}`;
+  /** `Bearer <token>`, ready for an `Authorization` header; waits as {@link getAccessToken} does. */
+  async getAuthorizationHeader(options?: EnkashTokenWaitOptions): Promise<string> {
+    return `Bearer ${await this.tokens.getAccessToken(options)}`;
   }
 
   /**
