@@ -1,4 +1,3 @@
-import { AxiosHeaders } from 'axios';
 import type { AxiosResponse } from 'axios';
 
 /**
@@ -12,9 +11,19 @@ export function refusesToken<Answer extends Pick<AxiosResponse, 'status' | 'head
   if (answer === undefined) return false;
   if (answer.status === 401) return true;
   if (answer.status !== 403) return false;
-  const header = AxiosHeaders.from(answer.headers as AxiosHeaders).get('www-authenticate');
+  const header = headerNamed(answer.headers, 'www-authenticate');
   const text = Array.isArray(header) ? header.join(', ') : header;
   return typeof text === 'string' && bearerErrors(text).includes('invalid_token');
+}
+
+/** A header's value, its name matched without regard to case, whether `headers` is axios's `AxiosHeaders` or not. */
+function headerNamed(headers: unknown, lowerCaseName: string): unknown {
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  const { get } = headers as { get?: unknown };
+  if (typeof get === 'function')
+    return (get as (name: string) => unknown).call(headers, lowerCaseName);
+  const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === lowerCaseName);
+  return entry?.[1];
 }
 
 /** A token (RFC 9110 `token`), a quoted string with its escapes, or a separator. */
