@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './child-process.js';
 import { freeLoopbackPort } from './ports.js';
 import { sleep } from './waiting.js';
 
@@ -294,19 +295,7 @@ class OAuth2ServerProcess implements OAuth2Server {
   async stop(): Promise<void> {
     const child = this.child;
     if (child === undefined) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const exitedInTime = await Promise.race([
-      this.exited.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), EXIT_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!exitedInTime) {
-      child.kill('SIGKILL');
-      await this.exited;
-    }
+    await stopChild(child, this.exited, EXIT_TIMEOUT_MS);
     this.child = undefined;
   }
 
