@@ -50,6 +50,28 @@ function expectAuthError(outcome: CallOutcome, code: string): void {
 }
 
 /**
+ * Credentials the server refuses: the first call and five more fail with an `EnkashAuthError` of `code`, and a
+ * moment later the server has received exactly one token request (`tokenRequest`, as `grant status`, answered with
+ * the OAuth2 `error`) and no call of a resource: the library never tried again on its own.
+ */
+async function expectRefusedOnce(
+  bed: OAuth2Bed,
+  code: string,
+  tokenRequest: string,
+  error: string,
+): Promise<void> {
+  expectAuthError(await bed.call(), code);
+  const later = await Promise.all(Array.from({ length: 5 }, () => bed.call()));
+  for (const outcome of later) expectAuthError(outcome, code);
+  await sleep(1_500); // longer than the first backoff and the spacing of on-demand requests
+
+  const stats = await bed.stats();
+  expect(tokenRequestLines(stats)).toEqual([tokenRequest]);
+  expect(stats.tokenRequests[0]?.error).toBe(error);
+  expect(stats.resourceCalls).toEqual({});
+}
+
+/**
  * A refused token is recovered with one successful token request: the password grant, possibly after one refresh
  * grant that django-oauth-toolkit answers with a 500 (its refresh token's access token was revoked).
  */
@@ -192,15 +214,7 @@ describe('the library against django-oauth-toolkit 1.7', () => {
     it('fails with invalid_credentials after exactly one token request, and never tries again on its own', async () => {
       const bed = await startOAuth2Bed({}, { password: 'not the password' });
 
-      expectAuthError(await bed.call(), 'invalid_credentials');
-      const later = await Promise.all(Array.from({ length: 5 }, () => bed.call()));
-      for (const outcome of later) expectAuthError(outcome, 'invalid_credentials');
-      await sleep(1_500); // longer than the first backoff and the spacing of on-demand requests
-
-      const stats = await bed.stats();
-      expect(tokenRequestLines(stats)).toEqual(['password 400']);
-      expect(stats.tokenRequests[0]?.error).toBe('invalid_grant');
-      expect(stats.resourceCalls).toEqual({});
+      await expectRefusedOnce(bed, 'invalid_credentials', 'password 400', 'invalid_grant');
     });
   });
 
@@ -208,15 +222,7 @@ describe('the library against django-oauth-toolkit 1.7', () => {
     it('fails with invalid_client after exactly one token request, and never tries again on its own', async () => {
       const bed = await startOAuth2Bed({}, { clientSecret: 'not-the-client-secret' });
 
-      expectAuthError(await bed.call(), 'invalid_client');
-      const later = await Promise.all(Array.from({ length: 5 }, () => bed.call()));
-      for (const outcome of later) expectAuthError(outcome, 'invalid_client');
-      await sleep(1_500); // longer than the first backoff and the spacing of on-demand requests
-
-      const stats = await bed.stats();
-      expect(tokenRequestLines(stats)).toEqual(['password 401']);
-      expect(stats.tokenRequests[0]?.error).toBe('invalid_client');
-      expect(stats.resourceCalls).toEqual({});
+      await expectRefusedOnce(bed, 'invalid_client', 'password 401', 'invalid_client');
     });
   });
 
