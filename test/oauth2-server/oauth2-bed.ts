@@ -1,5 +1,5 @@
-// One Nest application using the library against one django-oauth-toolkit server: what a scenario of
-// library-scenarios.e2e-spec.ts starts, calls through and counts.
+// One Nest application using the library against one django-oauth-toolkit server: what a scenario of the
+// library-*.e2e-spec.ts files starts, calls through and counts.
 import 'reflect-metadata';
 import { afterEach, expect } from '@jest/globals';
 import { ScheduleModule } from '@nestjs/schedule';

@@ -1,82 +1,52 @@
 // A real, independent OAuth2 server for the tests: django-oauth-toolkit (Debian's python3-django-oauth-toolkit) in
 // the small Django project under test/oauth2-server/, on a free loopback port. See that project's files for what
-// each path answers.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+// each path answers. This file starts, stops and closes it; how it is run (oauth2-server-django.ts), the HTTP client
+// of its token and revocation endpoints (oauth2-server-client.ts) and its bookkeeping (oauth2-server-stats.ts) live
+// beside it, and what tests use of them is re-exported here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { stopChild } from './child-process.js';
+import {
+  checkPythonPackages,
+  PROJECT_DIRECTORY,
+  PYTHON,
+  PYTHON_FLAGS,
+  templateDatabase,
+} from './oauth2-server-django.js';
+import {
+  OAUTH2_TOKEN_PATH,
+  OAuth2ServerClient,
+  type OAuth2Answer,
+} from './oauth2-server-client.js';
+import {
+  oauth2ServerStatsAnswer,
+  readOAuth2ServerStats,
+  resetOAuth2ServerStats,
+  type OAuth2ServerStats,
+} from './oauth2-server-stats.js';
 import { freeLoopbackPort } from './ports.js';
 import { sleep } from './waiting.js';
 
-/** Debian's Python, which has Django and django-oauth-toolkit; `python3` on PATH may be another one. */
-const PYTHON = '/usr/bin/python3';
-/** `-E`: no PYTHON* variable of the caller's environment; `-s`: no user site-packages; `-B`: no __pycache__. */
-const PYTHON_FLAGS = ['-E', '-s', '-B'];
+export {
+  OAUTH2_REVOCATION_PATH,
+  OAUTH2_TOKEN_PATH,
+  type OAuth2Answer,
+} from './oauth2-server-client.js';
+export {
+  tokenRequestsOf,
+  type OAuth2ServerStats,
+  type OAuth2TokenRequest,
+} from './oauth2-server-stats.js';
 
-/**
- * The Django project, test/oauth2-server, found by walking up from this file: it also runs compiled, from the bench's
- * output directory (dist-bench/test/support/), where a fixed `../oauth2-server` would land elsewhere.
- */
-function findProjectDirectory(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(directory, 'test', 'oauth2-server');
-    if (existsSync(join(candidate, 'manage.py'))) return candidate;
-    const parent = dirname(directory);
-    if (parent === directory)
-      throw new Error('test/oauth2-server/manage.py not found above the tests');
-    directory = parent;
-  }
-}
-
-const PROJECT_DIRECTORY = findProjectDirectory();
-
-/** The token endpoint of django-oauth-toolkit. */
-export const OAUTH2_TOKEN_PATH = '/o/token/';
-/** RFC 7009 revocation endpoint of django-oauth-toolkit. */
-export const OAUTH2_REVOCATION_PATH = '/o/revoke_token/';
 /** A protected resource that answers a refused token with 401 and `WWW-Authenticate: Bearer error="invalid_token"`. */
 export const OAUTH2_BALANCE_PATH = '/api/v0/payout-account/balance';
 /** The same resource on a server that answers a refused token with 403 and the same `WWW-Authenticate`. */
 export const OAUTH2_BALANCE_403_PATH = '/refusing-with-403/api/v0/payout-account/balance';
 /** A resource that needs a scope no token has: a valid token gets a plain 403 (a permission error). */
 export const OAUTH2_ADMIN_PATH = '/api/v0/admin/settings';
-
-/** One request the token endpoint received, as the server's bookkeeping saw it. */
-export interface OAuth2TokenRequest {
-  /** The form's `grant_type`: `password`, `refresh_token`... */
-  readonly grant: string;
-  /** The HTTP status answered. */
-  readonly status: number;
-  /** The OAuth2 `error` of the answer (`invalid_grant`, `invalid_client`...); `null` for a success or a 500 page. */
-  readonly error: string | null;
-  /** When it was received, in epoch milliseconds. */
-  readonly at: number;
-}
-
-/** What the server received since it started or since {@link OAuth2Server.resetStats}. */
-export interface OAuth2ServerStats {
-  /** Every token request, oldest first. */
-  readonly tokenRequests: readonly OAuth2TokenRequest[];
-  /** Token requests by grant, then by HTTP status (as a string). */
-  readonly tokenRequestsByGrant: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  /** Requests to the revocation endpoint, by HTTP status. */
-  readonly revocations: Readonly<Record<string, number>>;
-  /** Calls to the protected resources, by path, then by HTTP status. */
-  readonly resourceCalls: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  /** Every access and refresh token it handed out, oldest first. */
-  readonly issuedTokens: readonly string[];
-}
-
-/** An answer of the server, as {@link OAuth2Server.tokenRequest} gives it. */
-export interface OAuth2Answer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
 
 /** A django-oauth-toolkit server of one test on a loopback port, which tests can stop and start again. */
 export interface OAuth2Server {
@@ -121,15 +91,15 @@ export interface OAuth2ServerOptions {
 /** How long the server may take to start answering (Python and Django's imports on a loaded machine), or to exit. */
 const STARTUP_TIMEOUT_MS = 20_000;
 const EXIT_TIMEOUT_MS = 5_000;
-/** Bound on one request of the helpers to the server. */
-const REQUEST_TIMEOUT_MS = 5_000;
+/** Bound on each look, while it starts, at whether it answers yet. */
+const STARTUP_PROBE_TIMEOUT_MS = 250;
 
 /**
  * Starts django-oauth-toolkit on a free loopback port with a database of its own (one user, one confidential
  * application with the password grant, credentials drawn at random), and waits until it answers.
  */
 export async function startOAuth2Server(options: OAuth2ServerOptions = {}): Promise<OAuth2Server> {
-  const template = templateDatabase(checkPythonPackages());
+  const template = templateDatabase(checkPythonPackages(STARTUP_TIMEOUT_MS));
   const server = new OAuth2ServerProcess(
     await freeLoopbackPort(),
     options.accessTokenSeconds ?? 36_000,
@@ -142,61 +112,6 @@ export async function startOAuth2Server(options: OAuth2ServerOptions = {}): Prom
     throw error;
   }
   return server;
-}
-
-let pythonVersions: string | undefined;
-
-/**
- * Throws a clear error when Debian's Python cannot import Django and django-oauth-toolkit; otherwise returns their
- * versions.
- */
-function checkPythonPackages(): string {
-  if (pythonVersions !== undefined) return pythonVersions;
-  const check = spawnSync(
-    PYTHON,
-    [
-      ...PYTHON_FLAGS,
-      '-c',
-      'import sys, django, oauth2_provider; print(sys.version, django.get_version(), oauth2_provider.__version__)',
-    ],
-    { encoding: 'utf8', timeout: STARTUP_TIMEOUT_MS },
-  );
-  if (check.status !== 0) {
-    const reason =
-      check.error?.message ?? (check.stderr ?? '').trim().split('\n').at(-1) ?? 'no output';
-    throw new Error(
-      `${PYTHON} cannot import django-oauth-toolkit (${reason}): install it: ` +
-        'apt-get install -y python3-django-oauth-toolkit',
-    );
-  }
-  pythonVersions = check.stdout.trim();
-  return pythonVersions;
-}
-
-/**
- * A migrated, empty database that servers copy instead of migrating (which costs more than the rest of a start),
- * written by the first server that misses it. Its name holds a digest of the Django project's files and of Python's,
- * Django's and django-oauth-toolkit's versions, so that a change of any of them makes a new one; shared by the test
- * processes of one user, in the temporary directory.
- */
-function templateDatabase(versions: string): string {
-  const digest = createHash('sha256').update(versions);
-  for (const file of pythonFiles(PROJECT_DIRECTORY).sort()) {
-    digest.update(file.slice(PROJECT_DIRECTORY.length)).update(readFileSync(file));
-  }
-  const uid = process.getuid?.() ?? 0;
-  return join(
-    tmpdir(),
-    `nestjs-enkash-auth-oauth2-server-${uid}-${digest.digest('hex').slice(0, 16)}.sqlite3`,
-  );
-}
-
-function pythonFiles(directory: string): string[] {
-  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(directory, entry.name);
-    if (entry.isDirectory()) return pythonFiles(path);
-    return entry.isFile() && entry.name.endsWith('.py') ? [path] : [];
-  });
 }
 
 class OAuth2ServerProcess implements OAuth2Server {
@@ -214,6 +129,7 @@ class OAuth2ServerProcess implements OAuth2Server {
   private exited: Promise<void> = Promise.resolve();
   private output = '';
   private closed = false;
+  private readonly client: OAuth2ServerClient;
 
   constructor(
     readonly port: number,
@@ -221,6 +137,7 @@ class OAuth2ServerProcess implements OAuth2Server {
     private readonly template: string,
   ) {
     this.url = `http://127.0.0.1:${port}`;
+    this.client = new OAuth2ServerClient(this.url, this.clientId, this.clientSecret);
   }
 
   async start(): Promise<void> {
@@ -270,7 +187,7 @@ class OAuth2ServerProcess implements OAuth2Server {
       });
     });
     const deadline = performance.now() + STARTUP_TIMEOUT_MS;
-    while (!(await this.answers())) {
+    while (!(await oauth2ServerStatsAnswer(this.url, STARTUP_PROBE_TIMEOUT_MS))) {
       if (!running || performance.now() >= deadline) {
         const what = running
           ? `did not answer within ${STARTUP_TIMEOUT_MS} ms`
@@ -294,19 +211,7 @@ class OAuth2ServerProcess implements OAuth2Server {
   async stop(): Promise<void> {
     const child = this.child;
     if (child === undefined) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const exitedInTime = await Promise.race([
-      this.exited.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), EXIT_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!exitedInTime) {
-      child.kill('SIGKILL');
-      await this.exited;
-    }
+    await stopChild(child, this.exited, EXIT_TIMEOUT_MS);
     this.child = undefined;
   }
 
@@ -320,100 +225,19 @@ class OAuth2ServerProcess implements OAuth2Server {
     }
   }
 
-  async stats(): Promise<OAuth2ServerStats> {
-    const answer = await this.send('GET', '/test/stats');
-    if (answer.status !== 200) throw new Error(`GET /test/stats answered ${answer.status}`);
-    return JSON.parse(answer.body) as OAuth2ServerStats;
+  stats(): Promise<OAuth2ServerStats> {
+    return readOAuth2ServerStats(this.url);
   }
 
-  async resetStats(): Promise<void> {
-    const answer = await this.send('POST', '/test/reset');
-    if (answer.status !== 200) throw new Error(`POST /test/reset answered ${answer.status}`);
+  resetStats(): Promise<void> {
+    return resetOAuth2ServerStats(this.url);
   }
 
-  async revoke(token: string, hint?: 'access_token' | 'refresh_token'): Promise<void> {
-    const form: Record<string, string> = { token };
-    if (hint !== undefined) form.token_type_hint = hint;
-    const answer = await this.send('POST', OAUTH2_REVOCATION_PATH, this.formHeaders(), form);
-    if (answer.status !== 200) {
-      throw new Error(`The revocation endpoint answered ${answer.status}: ${answer.body}`);
-    }
+  revoke(token: string, hint?: 'access_token' | 'refresh_token'): Promise<void> {
+    return this.client.revoke(token, hint);
   }
 
-  tokenRequest(
-    form: Record<string, string>,
-    clientSecret = this.clientSecret,
-  ): Promise<OAuth2Answer> {
-    return this.send('POST', OAUTH2_TOKEN_PATH, this.formHeaders(clientSecret), form);
+  tokenRequest(form: Record<string, string>, clientSecret?: string): Promise<OAuth2Answer> {
+    return this.client.tokenRequest(form, clientSecret);
   }
-
-  private formHeaders(clientSecret = this.clientSecret): Record<string, string> {
-    const basic = Buffer.from(`${this.clientId}:${clientSecret}`).toString('base64');
-    return {
-      Authorization: `Basic ${basic}`,
-      'Content-Type': 'application/x-www-form-urlencoded',
-    };
-  }
-
-  /** Whether the server answers its bookkeeping endpoint within a moment. */
-  private async answers(): Promise<boolean> {
-    try {
-      return (await this.send('GET', '/test/stats', {}, undefined, 250)).status === 200;
-    } catch {
-      return false;
-    }
-  }
-
-  /** One request on a connection of its own (nothing kept alive after it), bounded by `timeoutMs`. */
-  private send(
-    method: 'GET' | 'POST',
-    path: string,
-    headers: Record<string, string> = {},
-    form?: Record<string, string>,
-    timeoutMs = REQUEST_TIMEOUT_MS,
-  ): Promise<OAuth2Answer> {
-    const body = form === undefined ? undefined : new URLSearchParams(form).toString();
-    return new Promise((resolve, reject) => {
-      const outgoing = request(
-        `${this.url}${path}`,
-        {
-          method,
-          agent: false,
-          timeout: timeoutMs,
-          headers: {
-            ...headers,
-            ...(body === undefined ? {} : { 'Content-Length': Buffer.byteLength(body) }),
-          },
-        },
-        (incoming) => {
-          const chunks: Buffer[] = [];
-          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-          incoming.on('error', reject);
-          incoming.on('end', () =>
-            resolve({
-              status: incoming.statusCode ?? 0,
-              headers: incoming.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-        },
-      );
-      outgoing.on('timeout', () =>
-        outgoing.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)),
-      );
-      outgoing.on('error', reject);
-      outgoing.end(body);
-    });
-  }
-}
-
-/** How many token requests of `grant` the server received, of any status or of `status`. */
-export function tokenRequestsOf(
-  stats: OAuth2ServerStats,
-  grant: 'password' | 'refresh_token',
-  status?: number,
-): number {
-  return stats.tokenRequests.filter(
-    (entry) => entry.grant === grant && (status === undefined || entry.status === status),
-  ).length;
 }

@@ -2,6 +2,7 @@
 // an access token revoked through its revocation endpoint, every time; its password grant works all along.
 import type { BenchSizes } from '../../bench-sizes.js';
 import { failedCalls } from '../../support/load.js';
+import type { LoadResult } from '../../support/load.js';
 import { byCode, recovery, seconds } from './case-row.js';
 import type { CaseResult, CaseRow } from './case-row.js';
 import {
@@ -12,6 +13,7 @@ import {
   resourceAnswers,
   withOAuth2Bed,
 } from './oauth2-server-runs.js';
+import type { OAuth2Bed } from './oauth2-server-runs.js';
 
 /** The server's access tokens live this long. */
 const ACCESS_TOKEN_SECONDS = 5;
@@ -22,28 +24,46 @@ function lastWarning(label: string, last: string | undefined): string[] {
   return last === undefined ? [] : [`${label}: the library's last warning: "${last}"`];
 }
 
+/**
+ * The row of one run: `run` says how the token was revoked and when callers called, then come what the server
+ * answered, when callers stopped failing after `recoverySinceMs` (on `performance.now()`'s clock), and what they got.
+ */
+async function revocationRow(
+  bed: OAuth2Bed,
+  label: string,
+  load: LoadResult,
+  run: string,
+  recoverySinceMs: number,
+): Promise<CaseRow> {
+  const stats = await bed.server.stats();
+  const grants = grantsOf(stats);
+  return {
+    label,
+    calls: load.samples.length,
+    failedCalls: failedCalls(load.failures),
+    passwordGrants: grants.password,
+    refreshGrants: grants.refresh,
+    notes: [
+      `${ACCESS_TOKEN_SECONDS} s tokens, ${run}; refresh grants answered ${grantOutcomes(stats, 'refresh_token')}, ` +
+        `password grants ${grantOutcomes(stats, 'password')}; 401s met: ${resourceAnswers(stats, 401)}`,
+      recovery(load.samples, recoverySinceMs),
+      `callers got ${byCode(load.failures)}`,
+    ],
+    footnotes: lastWarning(label, bed.logs.last),
+  };
+}
+
 /** Callers call on; the held token is revoked under them. */
 function revokedUnderLoad(durationMs: number): Promise<CaseRow> {
   return withOAuth2Bed(ACCESS_TOKEN_SECONDS, async (bed) => {
     const { load, revocation } = await loadWithRevocation(bed, durationMs, BEFORE_REVOCATION_MS);
-    const stats = await bed.server.stats();
-    const grants = grantsOf(stats);
-    const label = `2. DOT 1.7: token revoked while ${OAUTH2_CALLERS} callers call`;
-    return {
-      label,
-      calls: load.samples.length,
-      failedCalls: failedCalls(load.failures),
-      passwordGrants: grants.password,
-      refreshGrants: grants.refresh,
-      notes: [
-        `${ACCESS_TOKEN_SECONDS} s tokens, revoked ${seconds(BEFORE_REVOCATION_MS)} into ${seconds(durationMs)}; ` +
-          `refresh grants answered ${grantOutcomes(stats, 'refresh_token')}, password grants ` +
-          `${grantOutcomes(stats, 'password')}; 401s met: ${resourceAnswers(stats, 401)}`,
-        recovery(load.samples, revocation.at),
-        `callers got ${byCode(load.failures)}`,
-      ],
-      footnotes: lastWarning(label, bed.logs.last),
-    };
+    return revocationRow(
+      bed,
+      `2. DOT 1.7: token revoked while ${OAUTH2_CALLERS} callers call`,
+      load,
+      `revoked ${seconds(BEFORE_REVOCATION_MS)} into ${seconds(durationMs)}`,
+      revocation.at,
+    );
   });
 }
 
@@ -58,25 +78,14 @@ function revokedWhileIdle(durationMs: number): Promise<CaseRow> {
     await new Promise((resolve) => setTimeout(resolve, idleMs));
     const callersFrom = performance.now();
     const load = await bed.load(durationMs);
-    const stats = await bed.server.stats();
-    const grants = grantsOf(stats);
-    const label = '2. DOT 1.7: token revoked while idle, callers back after it expired';
-    return {
-      label,
-      calls: load.samples.length,
-      failedCalls: failedCalls(load.failures),
-      passwordGrants: grants.password,
-      refreshGrants: grants.refresh,
-      notes: [
-        `${ACCESS_TOKEN_SECONDS} s tokens, revoked right after the first; callers from ` +
-          `${seconds(callersFrom - revocation.at)} after the revocation for ${seconds(durationMs)}; refresh grants ` +
-          `answered ${grantOutcomes(stats, 'refresh_token')}, password grants ${grantOutcomes(stats, 'password')}; ` +
-          `401s met: ${resourceAnswers(stats, 401)}`,
-        recovery(load.samples, callersFrom),
-        `callers got ${byCode(load.failures)}`,
-      ],
-      footnotes: lastWarning(label, bed.logs.last),
-    };
+    return revocationRow(
+      bed,
+      '2. DOT 1.7: token revoked while idle, callers back after it expired',
+      load,
+      `revoked right after the first; callers from ${seconds(callersFrom - revocation.at)} after the ` +
+        `revocation for ${seconds(durationMs)}`,
+      callersFrom,
+    );
   });
 }
 
