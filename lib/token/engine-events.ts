@@ -61,6 +61,8 @@ export type EngineEvent =
   | { readonly kind: 'tokenRefused'; readonly accessToken: string }
   /** The shared store answers again after failing: it may have restarted empty. */
   | { readonly kind: 'storeAnswersAgain' }
+  /** Another replica is about to send the refresh grant, which revokes the token this one holds. */
+  | { readonly kind: 'renewalAnnounced' }
   /** The application is shutting down. */
   | { readonly kind: 'closeAsked' };
 

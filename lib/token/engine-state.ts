@@ -38,7 +38,16 @@ export interface FailureStreak {
 export type EngineState =
   | { readonly kind: 'idle' }
   | { readonly kind: 'acquiring'; readonly attempt: Attempt; readonly streak: FailureStreak | null }
-  | { readonly kind: 'valid'; readonly token: HeldToken; readonly renewAtMs: number }
+  | {
+      readonly kind: 'valid';
+      readonly token: HeldToken;
+      readonly renewAtMs: number;
+      /**
+       * Until when (monotonic) new calls wait for the token another replica announced it is renewing: its refresh
+       * grant revokes this one. Absent when no replica announced one.
+       */
+      readonly heldBackUntilMs?: number;
+    }
   | {
       readonly kind: 'renewing';
       readonly token: HeldToken;

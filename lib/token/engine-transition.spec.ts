@@ -42,6 +42,7 @@ const table: Record<string, Partial<Record<string, string>>> = {
     'tokenRefused, held token':
       'acquiring: cancel timer, start password after 400 ms, warn, report invalidated',
     storeAnswersAgain: 'valid: share',
+    renewalAnnounced: 'valid, held back until 11000 ms: ',
     closeAsked: CLOSE,
   },
   'valid, token expired': {
@@ -116,7 +117,11 @@ function outcome(stateName: string, eventName: string): string {
   const { state, memory: before } = states[stateName]!;
   const next = transition(state, before, events[eventName]!, context);
   if (next.state === state && next.memory === before && next.effects.length === 0) return IGNORED;
-  return `${next.state.kind}: ${next.effects.map(describeEffect).join(', ')}`;
+  const heldBack =
+    next.state.kind === 'valid' && next.state.heldBackUntilMs !== undefined
+      ? `, held back until ${next.state.heldBackUntilMs} ms`
+      : '';
+  return `${next.state.kind}${heldBack}: ${next.effects.map(describeEffect).join(', ')}`;
 }
 
 describe('the token engine transition table', () => {

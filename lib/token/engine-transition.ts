@@ -5,6 +5,7 @@ import type { GrantType } from './grant.js';
 import { adopt, fail } from './attempt-outcomes.js';
 import { failureSpacingEndsAtMs } from './renewal-policy.js';
 import { onTokenRefused } from './token-refusal.js';
+import { RENEWAL_WAIT_LIMIT_MS } from './renewal-wait.js';
 
 export type { Transition, TransitionContext } from './engine-events.js';
 
@@ -59,6 +60,14 @@ export function transition(
       const shared = sharedToken(token.accessToken, token.expiresAt.getTime(), memory.refreshToken);
       return { state, memory, effects: [{ kind: 'shareToken', token: shared }] };
     }
+    case 'renewalAnnounced':
+      // New calls wait for the replica's token rather than go out with one it is about to revoke.
+      if (state.kind !== 'valid' || usableToken(state, context.nowMs) === null) return unchanged;
+      return {
+        state: { ...state, heldBackUntilMs: context.nowMs + RENEWAL_WAIT_LIMIT_MS },
+        memory,
+        effects: [],
+      };
     case 'closeAsked':
       return {
         state: { kind: 'closed' },

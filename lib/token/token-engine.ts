@@ -101,7 +101,9 @@ export class TokenEngine {
    * EnKash may already have revoked the held token, so hot paths go through {@link getAccessToken} then.
    */
   readyToken(): string | undefined {
-    return this.running?.acquisition.revokingHeldToken === true ? undefined : this.currentToken();
+    if (this.running?.acquisition.revokingHeldToken === true) return undefined;
+    if (this.heldBackForMs() > 0) return undefined;
+    return this.currentToken();
   }
 
   /**
@@ -118,14 +120,27 @@ export class TokenEngine {
     }
     const token = this.currentToken();
     if (token === undefined) return this.obtain(options).then((held) => held.accessToken);
-    const running = this.running;
-    if (running === null || !running.acquisition.revokingHeldToken) return Promise.resolve(token);
-    return awaitRenewal(running.result, () => {
+    const fallBack = (): Promise<string> => {
       const held = this.currentToken();
       return held !== undefined
         ? Promise.resolve(held)
         : this.obtain(options).then((t) => t.accessToken);
-    });
+    };
+    const running = this.running;
+    if (running?.acquisition.revokingHeldToken === true)
+      return awaitRenewal(running.result, fallBack);
+    const heldBackMs = this.heldBackForMs();
+    if (heldBackMs <= 0) return Promise.resolve(token);
+    // Another replica announced its refresh grant: its token comes through the store.
+    const leave = new AbortController();
+    return awaitRenewal(
+      this.waiting.add(Number.POSITIVE_INFINITY, leave.signal),
+      () => {
+        leave.abort();
+        return fallBack();
+      },
+      heldBackMs,
+    );
   }
 
   /** Fetches the first token in the background; a failure is logged and retried, never thrown. */
@@ -315,8 +330,20 @@ export class TokenEngine {
     }
   }
 
+  /** How much longer new calls wait for the token another replica announced it is renewing; 0 when they need not. */
+  private heldBackForMs(): number {
+    const { state } = this;
+    if (state.kind !== 'valid' || state.heldBackUntilMs === undefined) return 0;
+    return state.heldBackUntilMs - this.now();
+  }
+
   private onStoreNotice(notice: StoreNotice): void {
     if (notice === 'answersAgain') return this.dispatch({ kind: 'storeAnswersAgain' });
+    // This instance's own announcement, or one heard during a request of its own: that request adopts the token.
+    if (notice === 'renewalAnnounced') {
+      if (this.running === null) this.dispatch({ kind: 'renewalAnnounced' });
+      return;
+    }
     // Another instance wrote a token: adopt it now rather than when this instance's own timer fires. A request under
     // way adopts whatever it finds (or gets from EnKash) itself.
     if (this.running !== null || this.coordination === undefined) return;

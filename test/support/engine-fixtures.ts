@@ -140,6 +140,7 @@ export const events: Record<string, EngineEvent> = {
   'tokenRefused, held token': { kind: 'tokenRefused', accessToken: 'held' },
   'tokenRefused, other token': { kind: 'tokenRefused', accessToken: 'older' },
   storeAnswersAgain: { kind: 'storeAnswersAgain' },
+  renewalAnnounced: { kind: 'renewalAnnounced' },
   closeAsked: { kind: 'closeAsked' },
 };
 

@@ -21,6 +21,8 @@ export class TokenServer {
   readonly calls: Array<{ replica: string; grant: 'password' | 'refresh_token'; at: number }> = [];
   /** Errors the next password grants throw, in order. */
   readonly passwordFailures: EnkashAuthError[] = [];
+  /** How long (fake time) each answer takes; the grant takes effect at once, as EnKash revokes before it answers. */
+  latencyMs = 0;
   private current: { value: string; expiresAt: number } | undefined;
   private issued = 0;
 
@@ -31,12 +33,12 @@ export class TokenServer {
         const failure = this.passwordFailures.shift();
         if (failure !== undefined) return Promise.reject(failure);
         if (this.current === undefined || this.current.expiresAt <= Date.now()) this.issue();
-        return Promise.resolve(this.answer());
+        return this.later(this.answer());
       },
       requestRefreshGrant: () => {
         this.calls.push({ replica, grant: 'refresh_token', at: Date.now() });
         this.issue();
-        return Promise.resolve(this.answer());
+        return this.later(this.answer());
       },
       close: () => undefined,
     };
@@ -65,6 +67,11 @@ export class TokenServer {
     return this.calls.filter(
       (call) => call.grant === grant && (replica === undefined || call.replica === replica),
     ).length;
+  }
+
+  private later(answer: TokenSet): Promise<TokenSet> {
+    if (this.latencyMs <= 0) return Promise.resolve(answer);
+    return new Promise((resolve) => setTimeout(() => resolve(answer), this.latencyMs));
   }
 
   private issue(): void {
