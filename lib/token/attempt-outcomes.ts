@@ -56,7 +56,7 @@ export function adopt(
     refused = { ...refused, passOnUntilMs: nowMs + pauseMs };
     effects.push({ kind: 'log', level: 'warn', message: refusedTokenHandedBack(pauseMs) });
   }
-  const suspectedRenewalsLeft = suspicionAfter(state, before, source);
+  const suspectedRenewalsLeft = suspicionAfter(state, before);
   if (suspectedRenewalsLeft === 0 && before.suspectedRenewalsLeft > 0) {
     effects.push({ kind: 'log', level: 'log', message: suspicionLifted(SUSPECTED_RENEWALS) });
   }
@@ -247,16 +247,11 @@ function grownStreak(
 }
 
 /**
- * How many more renewals check EnKash's current token first, once a token was adopted: a renewal that refreshed our
- * own token (EnKash handed it back to the check) is one fewer; one that found another token (a replica's) starts the
- * count again.
+ * How many more renewals check EnKash's current token first, once a token was adopted: each renewal is one fewer,
+ * whatever the check found. A server that mints a new pair on every password grant always hands the check another
+ * token than ours, so that finding one is no sign of a replica; a refusal is, and starts the count again.
  */
-function suspicionAfter(
-  state: EngineState,
-  memory: AccountMemory,
-  source: ObtainedToken['source'],
-): number {
+function suspicionAfter(state: EngineState, memory: AccountMemory): number {
   const left = memory.suspectedRenewalsLeft;
-  if (state.kind !== 'renewing' || left === 0) return left;
-  return source === 'refresh_token' ? left - 1 : SUSPECTED_RENEWALS;
+  return state.kind === 'renewing' && left > 0 ? left - 1 : left;
 }
