@@ -7,7 +7,9 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { FULL_RUN, QUICK_RUN } from './bench-sizes.js';
 import type { BenchSizes } from './bench-sizes.js';
 import { measureCachedToken } from './sections/cached-token.js';
+import { measureCallerFailures } from './sections/caller-failures.js';
 import { measureColdStart } from './sections/cold-start.js';
+import { measureFleet } from './sections/fleet.js';
 import { measureMemory } from './sections/memory.js';
 import { measurePerCallOverhead } from './sections/per-call-overhead.js';
 import { measureRenewalsUnderLoad } from './sections/renewals-under-load.js';
@@ -22,6 +24,8 @@ const SECTIONS: ReadonlyArray<(sizes: BenchSizes) => Promise<SectionResult>> = [
   (sizes) => measureRenewalsUnderLoad(sizes.renewals),
   (sizes) => measureMemory(sizes.memory),
   (sizes) => measureReplicas(sizes.replicas),
+  (sizes) => measureCallerFailures(sizes.callerFailures),
+  (sizes) => measureFleet(sizes.fleet),
 ];
 
 interface Arguments {

@@ -77,6 +77,25 @@ export const lockedOut = (error: { code: EnkashAuthErrorCode; message: string })
     : ' until the configuration is fixed. ') +
   'Then call EnkashAuthService.refresh() or restart the application.';
 
+export const refreshGrantGivesWay = (code: EnkashAuthErrorCode): string =>
+  `The refresh grant failed (${code}) and no valid token is held: the next attempts use the password grant ` +
+  '(the refresh grant is used again once a token is obtained)';
+
+export const suspicionLifted = (renewals: number): string =>
+  `No token of this instance was refused over the last ${renewals} renewals: renewing with the refresh grant ` +
+  'alone again, without first asking EnKash for its current token';
+
+export const serverTokenCheckBeforeRefresh = (renewalsLeft: number): string =>
+  'Asking EnKash for its current token with the password grant before the refresh grant: it refused a token of ' +
+  'this instance before it expired, so another replica may renew the same account ' +
+  `(${renewalsLeft} more renewal${renewalsLeft === 1 ? '' : 's'} check first while none is refused)`;
+
+export const invalidTokenWait = (waitMs: unknown): string =>
+  `getAccessToken(): waitMs must be a number of milliseconds, 0 or more (got ${typeof waitMs === 'number' ? waitMs : typeof waitMs})`;
+
+export const tokenWaitLimitReached = (limitMs: number): string =>
+  `No EnKash access token within ${limitMs / 1_000} s; the token requests go on in the background`;
+
 export const tokenRefused = (): string =>
   'EnKash refused the current access token (revoked or expired early); re-acquiring it with the password grant';
 

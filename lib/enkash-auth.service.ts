@@ -25,6 +25,7 @@ import type { SharedStoreHandle } from './enkash-auth.providers.js';
 import { tokenStoreKey } from './store/token-store-key.js';
 import type { ResolvedEnkashAuthOptions } from './interfaces/enkash-auth-options.interface.js';
 import type { EnkashTokenStatus } from './interfaces/enkash-token-status.interface.js';
+import type { EnkashTokenWaitOptions } from './interfaces/enkash-token-wait-options.interface.js';
 import { RenewalTimer } from './token/renewal-timer.js';
 import { TokenHttpClient } from './token/token-http-client.js';
 import { TokenEngine } from './token/token-engine.js';
@@ -100,14 +101,18 @@ export class EnkashAuthService
     });
   }
 
-  /** The current valid access token; requests one when none is held. Rejects with an `EnkashAuthError`. */
-  getAccessToken(): Promise<string> {
-    return this.tokens.getAccessToken();
+  /**
+   * The current valid access token; requests one when none is held. When a token request failed for a reason that
+   * may pass, it waits for the next one if that starts within what is left of `options.waitMs` (default 5 s, spent
+   * only between requests). Rejects with an `EnkashAuthError`, or with the reason of `options.signal` when it aborts.
+   */
+  getAccessToken(options?: EnkashTokenWaitOptions): Promise<string> {
+    return this.tokens.getAccessToken(options);
   }
 
-  /** `Bearer <token>`, ready for an `Authorization` header. */
-  async getAuthorizationHeader(): Promise<string> {
-    return `Bearer ${await this.tokens.getAccessToken()}`;
+  /** `Bearer <token>`, ready for an `Authorization` header; waits as {@link getAccessToken} does. */
+  async getAuthorizationHeader(options?: EnkashTokenWaitOptions): Promise<string> {
+    return `Bearer ${await this.tokens.getAccessToken(options)}`;
   }
 
   /**

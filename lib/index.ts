@@ -59,6 +59,7 @@ export {
   enkashPayloadKey,
 } from './crypto/enkash-payload-cipher.js';
 export type { EnkashCallOptions } from './interfaces/enkash-call-options.interface.js';
+export type { EnkashTokenWaitOptions } from './interfaces/enkash-token-wait-options.interface.js';
 export type {
   EnkashHttpErrorDetails,
   EnkashHttpErrorResponse,

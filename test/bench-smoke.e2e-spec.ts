@@ -14,6 +14,8 @@ const SECTIONS = [
   '4. Renewals under load',
   '5. Memory',
   '6. Replicas',
+  '7. Failures a caller should never see',
+  '8. A fleet of replicas on one Redis',
 ];
 
 /** Runs an npm command in the repository and collects its output; the whole process group is killed past `ms`. */

@@ -202,6 +202,50 @@ describe('EnkashAuthInterceptor in a Nest HTTP application', () => {
     });
   });
 
+  describe("when EnKash's token endpoint blips", () => {
+    it('holds the request for the retry and runs the handler with its token', async () => {
+      simulator.injectFault({ kind: 'server-error' });
+      const server = await bootApp();
+
+      const startedAt = Date.now();
+      const responses = await Promise.all(
+        Array.from({ length: 5 }, () => request(server).get('/guarded/statement')),
+      );
+
+      expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+      // The failed request, then the retry within a second: the handlers ran once it came.
+      expect(Date.now() - startedAt).toBeLessThan(2_500);
+      expect(simulator.stats.passwordGrants).toBe(2);
+      expect(handled.count).toBe(5);
+    });
+
+    it('answers 503 with Retry-After after 10 s at most, however long the token request hangs', async () => {
+      simulator.injectFault({ kind: 'hang' }, { times: Infinity });
+      const server = await bootApp({ overrides: { tokenRequestTimeoutMs: 60_000 } });
+
+      const startedAt = Date.now();
+      const response = await request(server).get('/guarded/statement').expect(503);
+
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(9_900);
+      expect(Date.now() - startedAt).toBeLessThan(11_000);
+      expect(response.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+      expect(response.body).toMatchObject({ code: 'timeout' });
+      expect(handled.count).toBe(0);
+    }, 20_000);
+
+    it('answers 503 at once when the retry is not due within five seconds (a long Retry-After)', async () => {
+      simulator.injectFault({ kind: 'rate-limited', retryAfterSeconds: 30 });
+      const server = await bootApp();
+
+      const startedAt = Date.now();
+      const response = await request(server).get('/guarded/statement').expect(503);
+
+      expect(Date.now() - startedAt).toBeLessThan(1_000);
+      expect(response.headers['retry-after']).toMatch(/^(29|30)$/);
+      expect(handled.count).toBe(0);
+    });
+  });
+
   describe("when EnKash's token endpoint fails for a while", () => {
     it('never runs the handler without a token', async () => {
       simulator.injectFault({ kind: 'server-error' }, { times: Infinity });

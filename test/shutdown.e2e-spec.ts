@@ -217,10 +217,28 @@ describe('closing the application', () => {
     await expectNothingLeftAfterSimulatorCloses();
   });
 
+  it('while callers wait for a retry: each gets the shutdown error at once, and the retry is never sent', async () => {
+    simulator.injectFault({ kind: 'server-error' }, { times: Infinity });
+    const { auth } = await boot();
+    const waiting = Array.from({ length: 5 }, () => watch.settle(auth.getAccessToken()));
+    await until(() => auth.getStatus().state === 'retrying', 2_000, 'the failed token request');
+    const retryDueAt = auth.getStatus().nextRetryAt?.getTime() ?? Number.NaN;
+
+    const { tookMs } = await close();
+
+    expect(tookMs).toBeLessThan(PROMPT_MS);
+    for (const outcome of await Promise.all(waiting)) {
+      expect(outcome).toMatchObject({ ok: false, error: { code: 'network' } });
+      expect(String((outcome as { error: unknown }).error)).toMatch(/shutting down|closed/);
+    }
+    await sleep(Math.max(0, retryDueAt - Date.now()) + 300);
+    expect(simulator.stats.tokenRequests).toBe(1);
+  });
+
   it('during a backoff wait: the retry is never sent and nothing is logged afterwards', async () => {
     simulator.injectFault({ kind: 'server-error' }, { times: Infinity });
     const { auth } = await boot();
-    const failure = await watch.settle(auth.getAccessToken());
+    const failure = await watch.settle(auth.getAccessToken({ waitMs: 0 }));
     expect(failure).toMatchObject({ ok: false, error: { code: 'server_error' } });
     const { state, nextRetryAt } = auth.getStatus();
     expect(state).toBe('retrying');
@@ -338,7 +356,7 @@ describe('closing the application', () => {
     }
 
     it('when a renewal was scheduled', async () => {
-      simulator.setTokenLifetime(2); // renewed at 1 s
+      simulator.setTokenLifetime(2); // renewed from 1.25 to 1.5 s in
       const { auth, moduleRef } = await boot({}, [ScheduleModule.forRoot()]);
       const registry = moduleRef.get(SchedulerRegistry);
       await auth.getAccessToken();
@@ -352,7 +370,7 @@ describe('closing the application', () => {
       simulator.injectFault({ kind: 'server-error' }, { times: Infinity });
       const { auth, moduleRef } = await boot({}, [ScheduleModule.forRoot()]);
       const registry = moduleRef.get(SchedulerRegistry);
-      await watch.settle(auth.getAccessToken());
+      await watch.settle(auth.getAccessToken({ waitMs: 0 }));
       expect(auth.getStatus().state).toBe('retrying');
       expect(enkashTimeouts(registry)).toEqual([ENKASH_TOKEN_RENEWAL_TIMEOUT]);
 
@@ -361,7 +379,7 @@ describe('closing the application', () => {
     });
 
     it('when a renewal was under way', async () => {
-      simulator.setTokenLifetime(2); // renewed at 1 s
+      simulator.setTokenLifetime(2); // renewed from 1.25 to 1.5 s in
       simulator.injectFault({ kind: 'delay', ms: 800 }, { grant: 'refresh_token' });
       const { auth, moduleRef } = await boot({}, [ScheduleModule.forRoot()]);
       const registry = moduleRef.get(SchedulerRegistry);

@@ -169,7 +169,7 @@ describe('EnkashAuthService.events$ against the EnKash simulator', () => {
       const { auth, events } = await bootAndRecord();
       await auth.getAccessToken();
       // The renewal is due from 0.5 to 1 s into the token's life.
-      await until(() => events.length >= 2, 1_500, 'the renewal');
+      await until(() => events.length >= 2, 2_500, 'the renewal');
 
       const [acquired, renewed] = events;
       expect(renewed).toEqual({
@@ -211,7 +211,7 @@ describe('EnkashAuthService.events$ against the EnKash simulator', () => {
           [...firstEvents, ...secondEvents].find(
             (event) => event.type === 'renewed' && event.grant === 'store',
           );
-        await until(() => adopted() !== undefined, 1_500, 'a renewal adopted from the store');
+        await until(() => adopted() !== undefined, 2_500, 'a renewal adopted from the store');
         expect(adopted()).toMatchObject({ errorCode: null, durationMs: expect.any(Number) });
         expect(simulator.stats.refreshGrants).toBe(1);
       } finally {
@@ -224,7 +224,9 @@ describe('EnkashAuthService.events$ against the EnKash simulator', () => {
     it('reports a 5xx with server_error and the grant that failed, then the retry as acquired', async () => {
       simulator.injectFault({ kind: 'server-error' });
       const { auth, events } = await bootAndRecord();
-      await expect(auth.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
+      await expect(auth.getAccessToken({ waitMs: 0 })).rejects.toMatchObject({
+        code: 'server_error',
+      });
 
       expect(events).toEqual([
         {
@@ -247,7 +249,7 @@ describe('EnkashAuthService.events$ against the EnKash simulator', () => {
       simulator.injectFault({ kind: 'server-error' }, { grant: 'refresh_token' });
       const { auth, events } = await bootAndRecord();
       await auth.getAccessToken();
-      await until(() => events.length >= 2, 1_500, 'the failed renewal');
+      await until(() => events.length >= 2, 2_500, 'the failed renewal');
 
       const [acquired, failed] = events;
       expect(failed).toMatchObject({
@@ -331,7 +333,7 @@ describe('EnkashAuthService.events$ against the EnKash simulator', () => {
       const events = record(auth);
 
       await auth.getAccessToken();
-      await until(() => events.length >= 2, 1_500, 'the renewal');
+      await until(() => events.length >= 2, 2_500, 'the renewal');
       simulator.injectFault({ kind: 'server-error' }, { grant: 'password' });
       auth.invalidate(await auth.getAccessToken());
       await until(() => events.length >= 4, 1_500, 'the failed re-acquisition');
@@ -374,7 +376,7 @@ describe('EnkashAuthService.events$ against the EnKash simulator', () => {
 
       await auth.getAccessToken();
       // Each renewal comes 0.5 to 1 s into the life of the token before it.
-      await until(() => auth.getStatus().tokensObtained >= 3, 2_500, 'two renewals');
+      await until(() => auth.getStatus().tokensObtained >= 3, 4_000, 'two renewals');
       await until(
         () => watch.linesAt('warn').filter((line) => line.includes('threw')).length >= 2,
         500,
@@ -403,7 +405,7 @@ describe('EnkashAuthService.events$ against the EnKash simulator', () => {
         throw new Error('a subscriber bug');
       });
       await auth.getAccessToken();
-      await until(() => auth.getStatus().tokensObtained >= 3, 2_500, 'two renewals');
+      await until(() => auth.getStatus().tokensObtained >= 3, 4_000, 'two renewals');
       await until(() => reported.length >= 3, 500, "RxJS's reports");
 
       expect(typesOf(events)).toEqual(['acquired', 'renewed', 'renewed']);

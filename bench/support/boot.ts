@@ -6,26 +6,25 @@ import { EnkashAuthModule } from '../../lib/index.js';
 import type { EnkashAuthOptions } from '../../lib/index.js';
 import { RemoteSimulator } from './remote-simulator.js';
 
+/** `EnkashAuthModule.forRoot(options)` in an application context of its own; initialised. */
+export async function bootWith(
+  options: EnkashAuthOptions,
+  logger: LoggerService | false = false,
+): Promise<INestApplicationContext> {
+  class BenchModule {}
+  return NestFactory.createApplicationContext(
+    { module: BenchModule, imports: [EnkashAuthModule.forRoot(options)] },
+    { logger },
+  );
+}
+
 /** `EnkashAuthModule.forRoot()` with the simulator's URL and credentials plus `overrides`; initialised. */
 export async function bootAgainst(
   simulator: RemoteSimulator,
   overrides: Partial<EnkashAuthOptions> = {},
   logger: LoggerService | false = false,
 ): Promise<INestApplicationContext> {
-  class BenchModule {}
-  return NestFactory.createApplicationContext(
-    {
-      module: BenchModule,
-      imports: [
-        EnkashAuthModule.forRoot({
-          baseUrl: simulator.url,
-          ...simulator.credentials,
-          ...overrides,
-        }),
-      ],
-    },
-    { logger },
-  );
+  return bootWith({ baseUrl: simulator.url, ...simulator.credentials, ...overrides }, logger);
 }
 
 /**

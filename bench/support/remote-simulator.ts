@@ -23,6 +23,7 @@ export type SimulatorCommand =
       options?: EnkashSimulatorResourceFaultOptions;
     }
   | { op: 'clearFaults' }
+  | { op: 'revokeAccessToken' }
   | { op: 'close' };
 
 /** The simulator process's answer to command `id` (`0`: the simulator is listening). */
@@ -115,6 +116,11 @@ export class RemoteSimulator {
   /** Removes every queued fault. */
   async clearFaults(): Promise<void> {
     await this.ask({ op: 'clearFaults' });
+  }
+
+  /** The current access token stops being valid at once, as if revoked by another party. */
+  async revokeAccessToken(): Promise<void> {
+    await this.ask({ op: 'revokeAccessToken' });
   }
 
   /** Closes the server and waits for the process to exit. */

@@ -28,6 +28,8 @@ function answer(command: SimulatorCommand): unknown {
       return simulator.injectResourceFault(command.fault, command.options);
     case 'clearFaults':
       return simulator.clearFaults();
+    case 'revokeAccessToken':
+      return simulator.revokeAccessToken();
   }
 }
 

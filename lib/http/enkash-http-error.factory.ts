@@ -4,6 +4,7 @@ import { EnkashHttpError } from '../errors/enkash-http.error.js';
 import type { EnkashHttpErrorResponse } from '../errors/enkash-http.error.js';
 import { describeTarget } from './request-target.js';
 import type { SecretRedactor } from './secret-redactor.js';
+import { refusesToken } from './token-refused.js';
 
 /** A session cookie is a credential; EnKash's Spring stack sets JSESSIONID. */
 const DROPPED_HEADERS = new Set(['set-cookie']);
@@ -49,7 +50,7 @@ export function toEnkashHttpError(
       : `${redactor.text(error.message)}${error.code ? ` (${error.code})` : ''}`;
   const message =
     callFailed(target.method, target.url, response?.status, reason) +
-    (retriedAfterUnauthorized && response?.status === 401 ? callFailedAfterRetry() : '');
+    (retriedAfterUnauthorized && refusesToken(response) ? callFailedAfterRetry() : '');
   return new EnkashHttpError(message, {
     ...(error.code !== undefined ? { code: error.code } : {}),
     ...target,

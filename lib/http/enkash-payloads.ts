@@ -11,6 +11,7 @@ import type { EnkashApiErrorDetails } from '../errors/enkash-api.error.js';
 import { EnkashPayloadDecryptionError } from '../errors/enkash-payload-decryption.error.js';
 import { describeTarget } from './request-target.js';
 import type { SecretRedactor } from './secret-redactor.js';
+import { refusesToken } from './token-refused.js';
 
 /** A registration's settings for EnKash's payload conventions. */
 export interface EnkashPayloadSettings {
@@ -82,15 +83,15 @@ function jsonTextOf(data: unknown): string | undefined {
 const BODILESS_STATUSES = new Set([204, 205, 304]);
 
 /**
- * Whether an answer is JSON EnKash may have wrapped: not a stream, text or bytes the call asked for, not a 401 (about
- * the token, whatever its body), not an answer without a body.
+ * Whether an answer is JSON EnKash may have wrapped: not a stream, text or bytes the call asked for, not a refused
+ * token (a 401, or a 403 `invalid_token`: about the token, whatever its body), not an answer without a body.
  */
 function isJsonAnswer(response: AxiosResponse): boolean {
   const { config, status, data } = response;
   const responseType = config.responseType ?? 'json';
   return (
     responseType === 'json' &&
-    status !== 401 &&
+    !refusesToken(response) &&
     !BODILESS_STATUSES.has(status) &&
     config.method?.toLowerCase() !== 'head' &&
     data !== undefined &&
@@ -160,7 +161,7 @@ export class EnkashPayloads {
    */
   readErrorAnswer(response: AxiosResponse, redactor: SecretRedactor): EnkashApiError | undefined {
     const { config } = response;
-    // A 401 is about the token, whatever the body says: it stays an EnkashHttpError.
+    // A refused token is about the token, whatever the body says: it stays an EnkashHttpError.
     if (!isJsonAnswer(response)) return undefined;
     if (this.encrypts(config)) {
       try {

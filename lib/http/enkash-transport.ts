@@ -5,6 +5,7 @@ import { tokenWaitTimedOut } from '../enkash-auth.messages.js';
 import type { EnkashOrigin } from './request-target.js';
 import { ShutdownSignal } from './shutdown-signal.js';
 import { isStream } from './streams.js';
+import { refusesToken } from './token-refused.js';
 
 /** What the transport needs from its surroundings. */
 export interface EnkashTransportDependencies {
@@ -22,7 +23,7 @@ export interface EnkashTransportDependencies {
 export interface CallRecord {
   /** Every token the call was sent with: masked in what EnKash answered. */
   tokens: string[];
-  /** Whether the call was sent a second time after a 401. */
+  /** Whether the call was sent a second time after EnKash refused its token (a 401, or a 403 `invalid_token`). */
   retriedAfterUnauthorized: boolean;
   /** The call's own timeout (0: none), which bounds each attempt: the wait for a token and the request. */
   timeoutMs: number;
@@ -46,7 +47,8 @@ function answeredFrom(response: AxiosResponse | undefined): string | undefined {
  * dispatch time, after every request interceptor and on the final URL, so that:
  * - `Authorization: Bearer <token>` goes to EnKash's origin only, and is dropped on a redirect to another origin; so do
  *   the registration's default headers and the payload encryption;
- * - a 401 from EnKash is answered by sending the same call once more with the current token, below the interceptors:
+ * - a 401 from EnKash (or a 403 with `WWW-Authenticate: Bearer error="invalid_token"`) is answered by sending the
+ *   same call once more with the current token, below the interceptors:
  *   the application's own request and response interceptors run once per call, as with any axios call;
  * - every call can be aborted at shutdown, and a call waiting for a token honours its signal and timeout.
  */
@@ -168,11 +170,11 @@ export class EnkashTransport {
     return this.sendOnce(config, inner).then(
       // A call whose validateStatus accepts 401 still gets the recovery: the 401 is about our token, not its data.
       (answer) =>
-        answer.status === 401
+        refusesToken(answer)
           ? this.afterUnauthorized(config, inner, record, token, answer, answer)
           : answer,
       (error: unknown) => {
-        if (!isAxiosError(error) || error.response?.status !== 401) throw error;
+        if (!isAxiosError(error) || !refusesToken(error.response)) throw error;
         return this.afterUnauthorized(config, inner, record, token, error.response, error);
       },
     );
@@ -254,25 +256,32 @@ export class EnkashTransport {
     if (signal?.aborted === true || cancelToken?.reason !== undefined) {
       return Promise.reject(new CanceledError(undefined, config));
     }
-    const token = this.deps.auth.getAccessToken();
+    // The call waits for a token request due within its own timeout (without one, for as long as it takes), and
+    // leaves the engine's queue when it gives up: a call that is gone must not bring retries forward.
+    const leave = new AbortController();
+    const token = this.deps.auth.getAccessToken({
+      waitMs: timeoutMs > 0 ? timeoutMs : Number.POSITIVE_INFINITY,
+      signal: leave.signal,
+    });
     return new Promise<string>((resolve, reject) => {
       const cleanUp = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener?.('abort', onAbort);
         cancelToken?.unsubscribe(onAbort);
       };
-      const onAbort = (): void => {
+      const giveUp = (error: Error): void => {
         cleanUp();
-        reject(new CanceledError(undefined, config));
+        leave.abort();
+        reject(error);
       };
+      const onAbort = (): void => giveUp(new CanceledError(undefined, config));
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
-              cleanUp();
               const code = config.transitional?.clarifyTimeoutError
                 ? AxiosError.ETIMEDOUT
                 : AxiosError.ECONNABORTED;
-              reject(new AxiosError(tokenWaitTimedOut(timeoutMs), code, config));
+              giveUp(new AxiosError(tokenWaitTimedOut(timeoutMs), code, config));
             }, timeoutMs)
           : undefined;
       signal?.addEventListener?.('abort', onAbort, { once: true });

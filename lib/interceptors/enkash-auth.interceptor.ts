@@ -8,6 +8,11 @@ import type { EnkashAuthenticatedRequest } from '../interfaces/enkash-authentica
 import { DEFAULT_ENKASH_REGISTRATION } from '../enkash-auth.constants.js';
 import { findEnkashRegistration } from '../registration/find-registration.js';
 import { isTokenFailure, tokenUnavailableAnswer } from './token-unavailable.exception.js';
+import { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import { tokenWaitLimitReached } from '../enkash-auth.messages.js';
+
+/** The longest a request waits for a token before its client gets `503 Service Unavailable`. */
+const TOKEN_WAIT_LIMIT_MS = 10_000;
 
 /**
  * Guarantees a valid EnKash access token before a route handler runs, for `@UseInterceptors(EnkashAuthInterceptor)`
@@ -15,9 +20,11 @@ import { isTokenFailure, tokenUnavailableAnswer } from './token-unavailable.exce
  * `@EnkashToken()`. It is the unnamed registration's token, or that of the registration named with
  * `@UseEnkashRegistration(registrationName)` on the route or its controller.
  *
- * When no token can be had the handler does not run: the client gets `503 Service Unavailable` (with `Retry-After`
- * when trying again may work) or `502 Bad Gateway` (EnKash rejected the credentials, or the configuration is wrong),
- * with a JSON body that names the cause.
+ * After a token request failed for a reason that may pass, the handler waits for the next one when it starts within
+ * 5 s (`getAccessToken()`'s default wait), and never more than 10 s for a token in all. When no token can be had the
+ * handler does not run: the client gets
+ * `503 Service Unavailable` (with `Retry-After` when trying again may work) or `502 Bad Gateway` (EnKash rejected the
+ * credentials, or the configuration is wrong), with a JSON body that names the cause.
  */
 @Injectable()
 export class EnkashAuthInterceptor implements NestInterceptor {
@@ -35,8 +42,19 @@ export class EnkashAuthInterceptor implements NestInterceptor {
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const auth = this.registrationFor(context);
     let token: string;
+    // However the token requests go, the client of our user's API gets an answer within the limit.
+    const limit = new AbortController();
+    const timer = setTimeout(
+      () =>
+        limit.abort(
+          new EnkashAuthError('timeout', tokenWaitLimitReached(TOKEN_WAIT_LIMIT_MS), {
+            retryable: true,
+          }),
+        ),
+      TOKEN_WAIT_LIMIT_MS,
+    );
     try {
-      token = await auth.getAccessToken();
+      token = await auth.getAccessToken({ signal: limit.signal });
     } catch (error) {
       if (!isTokenFailure(error) || context.getType() !== 'http') throw error;
       const { nextRetryAt, nextRenewalAt } = auth.getStatus();
@@ -54,6 +72,8 @@ export class EnkashAuthInterceptor implements NestInterceptor {
         );
       }
       throw exception;
+    } finally {
+      clearTimeout(timer);
     }
     if (context.getType() === 'http') {
       context.switchToHttp().getRequest<Partial<EnkashAuthenticatedRequest>>().enkash = token;

@@ -69,9 +69,9 @@ export interface EnkashAuthOptions {
   /** Path of the token endpoint, relative to `baseUrl`. Default: `/oauth/token`. Environment: `ENKASH_TOKEN_PATH`. */
   tokenPath?: string;
   /**
-   * How long before expiry the token is renewed with the refresh grant, in seconds. Never more than half the
-   * token's lifetime, so that short-lived tokens do not cause a renewal storm. Default: `300`.
-   * Environment: `ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS`.
+   * The longest a renewal may come before expiry, in seconds. Tokens are renewed a tenth of their lifetime before
+   * they expire (at least 7.5 s, at most a quarter of a short lifetime), never earlier than this: about one token
+   * request per lifetime. Default: `300`. Environment: `ENKASH_REFRESH_BEFORE_EXPIRY_SECONDS`.
    */
   refreshBeforeExpirySeconds?: number;
   /**

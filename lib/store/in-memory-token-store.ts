@@ -22,6 +22,7 @@ export class InMemoryTokenStore implements TokenStore {
   private readonly tokens = new Map<string, SharedEnkashToken>();
   private readonly locks = new Map<string, HeldLock>();
   private readonly subscriptions = new Map<string, Set<Subscription>>();
+  private readonly announcements = new Map<string, Set<Subscription>>();
 
   /** The token held under `key`, or `undefined` when there is none or it has expired. */
   async get(key: string): Promise<SharedEnkashToken | undefined> {
@@ -40,7 +41,7 @@ export class InMemoryTokenStore implements TokenStore {
     const held = this.liveToken(key);
     if (held !== undefined && held.expiresAt > token.expiresAt) return false;
     this.tokens.set(key, copyToken(token));
-    this.notify(key);
+    this.notify(this.subscriptions, key);
     return true;
   }
 
@@ -54,28 +55,31 @@ export class InMemoryTokenStore implements TokenStore {
     return true;
   }
 
-  /** Releases the lock of `key` only if `owner` still holds it. */
+  /** Releases the lock of `key` only if `owner` still holds it, and tells the listeners that it did. */
   async releaseLock(key: string, owner: string): Promise<void> {
     const held = this.locks.get(key);
     if (held !== undefined && held.owner === owner && held.expiresAt > Date.now()) {
       this.locks.delete(key);
+      this.notify(this.subscriptions, key);
     }
   }
 
-  /** Calls `listener` after each write under `key`, in a later microtask. Returns the function that stops it. */
+  /**
+   * Calls `listener` after each write under `key`, and each release of its lock, in a later microtask. Returns the
+   * function that stops it.
+   */
   onTokenWritten(key: string, listener: () => void): () => void {
-    const subscription: Subscription = { listener };
-    let subscriptions = this.subscriptions.get(key);
-    if (subscriptions === undefined) {
-      subscriptions = new Set();
-      this.subscriptions.set(key, subscriptions);
-    }
-    subscriptions.add(subscription);
-    return () => {
-      const current = this.subscriptions.get(key);
-      if (current === undefined || !current.delete(subscription)) return;
-      if (current.size === 0) this.subscriptions.delete(key);
-    };
+    return subscribe(this.subscriptions, key, listener);
+  }
+
+  /** Tells the {@link onRenewalAnnounced} listeners of `key`, in a later microtask. */
+  async announceRenewal(key: string): Promise<void> {
+    this.notify(this.announcements, key);
+  }
+
+  /** Calls `listener` after each renewal announced under `key`. Returns the function that stops it. */
+  onRenewalAnnounced(key: string, listener: () => void): () => void {
+    return subscribe(this.announcements, key, listener);
   }
 
   /** The token of `key` if it has not expired; forgets an expired one. */
@@ -92,17 +96,37 @@ export class InMemoryTokenStore implements TokenStore {
    * re-enter). `Promise.resolve().then` rather than `queueMicrotask`: jest's fake timers replace the latter, and
    * listeners must still run when a test awaits `set`.
    */
-  private notify(key: string): void {
-    const subscriptions = this.subscriptions.get(key);
+  private notify(listeners: Map<string, Set<Subscription>>, key: string): void {
+    const subscriptions = listeners.get(key);
     if (subscriptions === undefined) return;
     const snapshot = [...subscriptions];
     void Promise.resolve().then(() => {
       for (const subscription of snapshot) {
         // A listener that stopped listening in the meantime is not called.
-        if (this.subscriptions.get(key)?.has(subscription)) callSafely(subscription.listener);
+        if (listeners.get(key)?.has(subscription)) callSafely(subscription.listener);
       }
     });
   }
+}
+
+/** Adds `listener` to those of `key`; returns the function that takes it out again. */
+function subscribe(
+  listeners: Map<string, Set<Subscription>>,
+  key: string,
+  listener: () => void,
+): () => void {
+  const subscription: Subscription = { listener };
+  let subscriptions = listeners.get(key);
+  if (subscriptions === undefined) {
+    subscriptions = new Set();
+    listeners.set(key, subscriptions);
+  }
+  subscriptions.add(subscription);
+  return () => {
+    const current = listeners.get(key);
+    if (current === undefined || !current.delete(subscription)) return;
+    if (current.size === 0) listeners.delete(key);
+  };
 }
 
 /** A copy without extra properties: the store holds what the interface says, nothing a caller added. */

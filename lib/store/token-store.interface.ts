@@ -43,7 +43,22 @@ export interface TokenStore {
 
   /**
    * Calls `listener` after any instance wrote a token under `key`, for as long as the store lives; keeps listening
-   * across reconnections. Returns the function that stops listening.
+   * across reconnections. Returns the function that stops listening. A store may also call it when the lock of `key`
+   * is released, so that instances waiting for the holder's token look again at once: a call may find nothing new.
    */
   onTokenWritten(key: string, listener: () => void): () => void;
+
+  /**
+   * Optional: tells every {@link onRenewalAnnounced} listener of `key` that an instance is about to send the refresh
+   * grant, which revokes the token the others hold, so that they hold their new calls until its token is written (a
+   * second at most) instead of sending them with a token about to be refused. Without it, those calls meet a 401 and
+   * are sent again.
+   */
+  announceRenewal?(key: string): Promise<void>;
+
+  /**
+   * Optional, with {@link announceRenewal}: calls `listener` after any instance (this one too) announced a renewal of
+   * `key`. Returns the function that stops listening.
+   */
+  onRenewalAnnounced?(key: string, listener: () => void): () => void;
 }

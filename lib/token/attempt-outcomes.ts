@@ -1,10 +1,12 @@
-import type { EnkashAuthError } from '../errors/enkash-auth.error.js';
+import type { EnkashAuthError, EnkashAuthErrorCode } from '../errors/enkash-auth.error.js';
 import {
   lifetimeAssumed,
   lifetimeCapped,
   lockedOut,
+  refreshGrantGivesWay,
   refusedTokenHandedBack,
   retryScheduled,
+  suspicionLifted,
   tokenObtained,
 } from '../enkash-auth.messages.js';
 import type {
@@ -15,12 +17,15 @@ import type {
   TransitionContext,
 } from './engine-events.js';
 import type { AccountMemory, EngineState, FailureStreak, HeldToken } from './engine-state.js';
+import type { GrantType } from './grant.js';
 import { usableToken } from './engine-state.js';
 import {
   backoffDelayMs,
   expiryGuardMs,
+  failureSpacingEndsAtMs,
   refusalPassOnMs,
   renewalDelayMs,
+  SUSPECTED_RENEWALS,
 } from './renewal-policy.js';
 import { failedEvent, obtainedEvent } from './token-event-reporter.js';
 
@@ -51,12 +56,17 @@ export function adopt(
     refused = { ...refused, passOnUntilMs: nowMs + pauseMs };
     effects.push({ kind: 'log', level: 'warn', message: refusedTokenHandedBack(pauseMs) });
   }
+  const suspectedRenewalsLeft = suspicionAfter(state, before);
+  if (suspectedRenewalsLeft === 0 && before.suspectedRenewalsLeft > 0) {
+    effects.push({ kind: 'log', level: 'log', message: suspicionLifted(SUSPECTED_RENEWALS) });
+  }
   const memory: AccountMemory = {
     ...before,
     // EnKash usually answers a refresh grant without a new refresh token: the old one stays good.
     refreshToken: tokenSet.refreshToken ?? before.refreshToken,
     refused,
     passwordGrantNext: false,
+    suspectedRenewalsLeft,
     tokensObtained: before.tokensObtained + 1,
     lastObtainedAt: new Date(epochMs),
   };
@@ -101,8 +111,8 @@ export function adopt(
       new Date(epochMs),
     ),
   });
-  // A token found in the store outside a request has no callers waiting for it.
-  if (event.kind === 'tokenObtained') effects.push({ kind: 'settleCallers', outcome: { token } });
+  // Callers waiting for a retry take a token found in the store as well as one of their own request.
+  effects.push({ kind: 'settleCallers', outcome: { token } });
   return { state: next, memory, effects };
 }
 
@@ -129,7 +139,6 @@ export function fail(
       new Date(context.epochMs),
     ),
   };
-  const settle: Effect = { kind: 'settleCallers', outcome: { failure } };
   if (!failure.retryable) {
     return {
       state: { kind: 'lockedOut', token, streak },
@@ -138,14 +147,12 @@ export function fail(
         { kind: 'cancelTimer' },
         { kind: 'log', level: 'error', message: lockedOut(failure) },
         report,
-        settle,
+        { kind: 'settleCallers', outcome: { failure, nextAttemptAtMs: null } },
       ],
     };
   }
-  const delayMs = Math.max(
-    backoffDelayMs(streak.failures, () => context.backoffJitter),
-    failure.retryAfterMs ?? 0,
-  );
+  const delayMs = retryDelayMs(streak, failure, context);
+  const switchesGrant = givesWayToPassword(state, memory, grant, failure, nowMs + delayMs);
   const message = retryScheduled(
     grant,
     failure.code,
@@ -154,17 +161,74 @@ export function fail(
     validUntil,
     failure.message,
   );
+  const effects: Effect[] = [
+    { kind: 'armTimer', delayMs },
+    { kind: 'log', level: 'warn', message },
+  ];
+  if (switchesGrant) {
+    effects.push({ kind: 'log', level: 'warn', message: refreshGrantGivesWay(failure.code) });
+  }
+  effects.push(report, {
+    kind: 'settleCallers',
+    outcome: { failure, nextAttemptAtMs: nowMs + delayMs },
+  });
   return {
     state: { kind: 'retrying', token, streak, retryAtMs: nowMs + delayMs },
-    memory,
-    effects: [
-      { kind: 'armTimer', delayMs },
-      { kind: 'log', level: 'warn', message },
-      report,
-      settle,
-    ],
+    memory: switchesGrant ? { ...memory, passwordGrantNext: true } : memory,
+    effects,
   };
 }
+
+/**
+ * The backoff, never before a `Retry-After`; callers who would wait for it have the retry as soon as the on-demand
+ * spacing allows, as if they had asked then.
+ */
+function retryDelayMs(
+  streak: FailureStreak,
+  failure: EnkashAuthError,
+  context: TransitionContext,
+): number {
+  const backoffMs = Math.max(
+    backoffDelayMs(streak.failures, () => context.backoffJitter),
+    failure.retryAfterMs ?? 0,
+  );
+  const spacingMs = failureSpacingEndsAtMs(streak) - context.nowMs;
+  return spacingMs < backoffMs && context.nowMs + spacingMs <= context.callersWaitUntilMs
+    ? spacingMs
+    : backoffMs;
+}
+
+/**
+ * Whether a failed refresh grant gives way to the password grant until a token is obtained: it failed on its own
+ * account (not the network or a rate limit, which both grants share), and no valid token will be held when the retry
+ * comes, so nothing else serves callers meanwhile. Never when EnKash already refused the password: that retry would
+ * be one more failed login towards its lock-out, where the refresh grant may work again after the blip.
+ */
+function givesWayToPassword(
+  state: EngineState,
+  memory: AccountMemory,
+  grant: GrantType,
+  failure: EnkashAuthError,
+  retryAtMs: number,
+): boolean {
+  return (
+    grant === 'refresh_token' &&
+    REFRESH_GRANT_FAILURES.has(failure.code) &&
+    usableToken(state, retryAtMs) === null &&
+    !memory.passwordGrantNext &&
+    memory.passwordRefusal?.blocksPasswordGrant !== true
+  );
+}
+
+/**
+ * Failures of a refresh grant that the password grant may not share: the network and a rate limit are the token
+ * endpoint's, whatever the grant.
+ */
+const REFRESH_GRANT_FAILURES: ReadonlySet<EnkashAuthErrorCode> = new Set([
+  'server_error',
+  'malformed_response',
+  'timeout',
+]);
 
 function grownStreak(
   streak: FailureStreak | null,
@@ -180,4 +244,14 @@ function grownStreak(
         ? nowMs + failure.retryAfterMs
         : (streak?.retryAfterUntilMs ?? Number.NEGATIVE_INFINITY),
   };
+}
+
+/**
+ * How many more renewals check EnKash's current token first, once a token was adopted: each renewal is one fewer,
+ * whatever the check found. A server that mints a new pair on every password grant always hands the check another
+ * token than ours, so that finding one is no sign of a replica; a refusal is, and starts the count again.
+ */
+function suspicionAfter(state: EngineState, memory: AccountMemory): number {
+  const left = memory.suspectedRenewalsLeft;
+  return state.kind === 'renewing' && left > 0 ? left - 1 : left;
 }

@@ -27,8 +27,11 @@ export interface AttemptFindings {
 export type EngineEvent =
   /** The application booted: fetch the first token in the background. */
   | { readonly kind: 'startAsked' }
-  /** A caller needs a token and the engine holds no usable one. */
-  | { readonly kind: 'tokenAsked' }
+  /**
+   * A caller needs a token and the engine holds no usable one. It waits for a token request that starts by
+   * `waitUntilMs` (monotonic time); after a failure, one due later is no use to it.
+   */
+  | { readonly kind: 'tokenAsked'; readonly waitUntilMs: number }
   /** `refresh()`: renew now, or try again after a lock-out. */
   | { readonly kind: 'refreshAsked' }
   /** The renewal or retry timer fired. */
@@ -58,6 +61,8 @@ export type EngineEvent =
   | { readonly kind: 'tokenRefused'; readonly accessToken: string }
   /** The shared store answers again after failing: it may have restarted empty. */
   | { readonly kind: 'storeAnswersAgain' }
+  /** Another replica is about to send the refresh grant, which revokes the token this one holds. */
+  | { readonly kind: 'renewalAnnounced' }
   /** The application is shutting down. */
   | { readonly kind: 'closeAsked' };
 
@@ -66,10 +71,15 @@ export type Effect =
   | { readonly kind: 'startAttempt'; readonly grant: GrantType; readonly delayMs: number }
   | { readonly kind: 'armTimer'; readonly delayMs: number }
   | { readonly kind: 'cancelTimer' }
-  /** Resolve or reject every caller waiting for the request under way. */
+  /**
+   * Hand a token to every caller waiting for one; or, after a failure, reject those who will not wait until the
+   * next token request (`nextAttemptAtMs`, monotonic; `null` when none will come on its own).
+   */
   | {
       readonly kind: 'settleCallers';
-      readonly outcome: { readonly token: HeldToken } | { readonly failure: EnkashAuthError };
+      readonly outcome:
+        | { readonly token: HeldToken }
+        | { readonly failure: EnkashAuthError; readonly nextAttemptAtMs: number | null };
     }
   | { readonly kind: 'log'; readonly level: 'log' | 'warn' | 'error'; readonly message: string }
   | { readonly kind: 'report'; readonly event: TokenEngineEvent }
@@ -88,6 +98,11 @@ export interface TransitionContext {
   readonly backoffJitter: number;
   /** The renewal jitter drawn for this event, in [0, 1]. */
   readonly renewalJitter: number;
+  /**
+   * Until when, at the latest, a caller waits for a token request to start (monotonic); minus infinity when no
+   * caller waits. A retry may come as soon as the on-demand spacing allows for a caller who would wait for it.
+   */
+  readonly callersWaitUntilMs: number;
 }
 
 /** Where a transition leads, and what the engine must do to get there. */

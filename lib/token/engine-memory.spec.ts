@@ -115,7 +115,7 @@ describe('what the engine remembers across states', () => {
     const asked = transition(
       failed.state,
       failed.memory,
-      { kind: 'tokenAsked' },
+      { kind: 'tokenAsked', waitUntilMs: NOW_MS + 5_000 },
       { ...context, nowMs: NOW_MS + 5_000 },
     );
     expect(asked.effects).toEqual([]);

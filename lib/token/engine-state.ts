@@ -38,7 +38,16 @@ export interface FailureStreak {
 export type EngineState =
   | { readonly kind: 'idle' }
   | { readonly kind: 'acquiring'; readonly attempt: Attempt; readonly streak: FailureStreak | null }
-  | { readonly kind: 'valid'; readonly token: HeldToken; readonly renewAtMs: number }
+  | {
+      readonly kind: 'valid';
+      readonly token: HeldToken;
+      readonly renewAtMs: number;
+      /**
+       * Until when (monotonic) new calls wait for the token another replica announced it is renewing: its refresh
+       * grant revokes this one. Absent when no replica announced one.
+       */
+      readonly heldBackUntilMs?: number;
+    }
   | {
       readonly kind: 'renewing';
       readonly token: HeldToken;
@@ -77,12 +86,20 @@ export interface PasswordRefusal {
 export interface AccountMemory {
   /** The refresh token to renew with; EnKash often answers a refresh grant without a new one. */
   readonly refreshToken: string | undefined;
-  /** After EnKash refused our token, the password grant fetches the server's current one without revoking it. */
+  /**
+   * The next request uses the password grant: EnKash refused our token (the password grant fetches the server's
+   * current one without revoking it), or a refresh grant failed while no valid token was held. The refresh grant is
+   * used again once a token is obtained.
+   */
   readonly passwordGrantNext: boolean;
   readonly refused: RefusedToken | null;
   readonly passwordRefusal: PasswordRefusal | null;
-  /** EnKash refused a token of ours before it expired: another replica may be renewing it (`serverTokenCheck: auto`). */
-  readonly replicaSuspected: boolean;
+  /**
+   * How many more renewals check EnKash's current token before the refresh grant (`serverTokenCheck: auto`): EnKash
+   * refused a token of ours before it expired, so another replica may be renewing it. 0 once renewals went by
+   * without a refusal.
+   */
+  readonly suspectedRenewalsLeft: number;
   /** When the last request left for the token endpoint, on the monotonic clock. */
   readonly lastRequestAtMs: number;
   /** Every token obtained: the first, renewals, and tokens adopted from the shared store. */
@@ -96,7 +113,7 @@ export const FRESH_MEMORY: AccountMemory = {
   passwordGrantNext: false,
   refused: null,
   passwordRefusal: null,
-  replicaSuspected: false,
+  suspectedRenewalsLeft: 0,
   lastRequestAtMs: Number.NEGATIVE_INFINITY,
   tokensObtained: 0,
   lastObtainedAt: null,

@@ -11,14 +11,17 @@ const RENEWED = 'valid: arm 3300000 ms, log, report renewed, settle token';
 const RETRY = 'retrying: arm 1000 ms, warn, report failed, settle failure';
 const LOCK = 'lockedOut: cancel timer, error, report failed, settle failure';
 const CLOSE = 'closed: cancel timer, shut down';
-const STORE_ADOPTED = 'valid: arm 3300000 ms, log, report acquired';
-const STORE_RENEWED = 'valid: arm 3300000 ms, log, report renewed';
+const STORE_ADOPTED = 'valid: arm 3300000 ms, log, report acquired, settle token';
+const STORE_RENEWED = 'valid: arm 3300000 ms, log, report renewed, settle token';
+/** A refresh grant failed with no valid token held: the next attempts use the password grant. */
+const RETRY_WITH_PASSWORD = 'retrying: arm 1000 ms, warn, warn, report failed, settle failure';
 
 /** For each state, what each event does; every event a row leaves out is ignored in that state. */
 const table: Record<string, Partial<Record<string, string>>> = {
   idle: {
     startAsked: 'acquiring: cancel timer, start password',
     tokenAsked: 'acquiring: cancel timer, start password',
+    'tokenAsked, patient': 'acquiring: cancel timer, start password',
     refreshAsked: 'acquiring: cancel timer, start password',
     storeTokenFound: STORE_ADOPTED,
     closeAsked: CLOSE,
@@ -26,21 +29,25 @@ const table: Record<string, Partial<Record<string, string>>> = {
   acquiring: {
     tokenObtained: ADOPTED,
     'attemptFailed, retryable': RETRY,
+    'attemptFailed, refresh grant': RETRY_WITH_PASSWORD,
     'attemptFailed, final': LOCK,
     closeAsked: CLOSE,
   },
   valid: {
     tokenAsked: 'renewing: cancel timer, start refresh_token',
+    'tokenAsked, patient': 'renewing: cancel timer, start refresh_token',
     refreshAsked: 'renewing: cancel timer, start refresh_token',
     timerFired: 'renewing: cancel timer, start refresh_token',
     storeTokenFound: STORE_RENEWED,
     'tokenRefused, held token':
       'acquiring: cancel timer, start password after 400 ms, warn, report invalidated',
     storeAnswersAgain: 'valid: share',
+    renewalAnnounced: 'valid, held back until 11000 ms: ',
     closeAsked: CLOSE,
   },
   'valid, token expired': {
     tokenAsked: 'renewing: cancel timer, start refresh_token',
+    'tokenAsked, patient': 'renewing: cancel timer, start refresh_token',
     refreshAsked: 'renewing: cancel timer, start refresh_token',
     timerFired: 'renewing: cancel timer, start refresh_token',
     storeTokenFound: STORE_ADOPTED,
@@ -51,6 +58,7 @@ const table: Record<string, Partial<Record<string, string>>> = {
   renewing: {
     tokenObtained: RENEWED,
     'attemptFailed, retryable': RETRY,
+    'attemptFailed, refresh grant': RETRY,
     'attemptFailed, final': LOCK,
     'tokenRefused, held token': 'acquiring: warn, report invalidated',
     storeAnswersAgain: 'renewing: share',
@@ -68,6 +76,7 @@ const table: Record<string, Partial<Record<string, string>>> = {
   'retrying, no token, spacing over': {
     startAsked: 'acquiring: cancel timer, start password',
     tokenAsked: 'acquiring: cancel timer, start refresh_token',
+    'tokenAsked, patient': 'acquiring: cancel timer, start refresh_token',
     refreshAsked: 'acquiring: cancel timer, start refresh_token',
     timerFired: 'acquiring: cancel timer, start refresh_token',
     storeTokenFound: STORE_ADOPTED,
@@ -80,14 +89,23 @@ const table: Record<string, Partial<Record<string, string>>> = {
     storeTokenFound: STORE_ADOPTED,
     closeAsked: CLOSE,
   },
+  // A caller who waits for the spacing's end has the retry come then, rather than at the backoff's end.
+  'retrying, no token, backoff past spacing': {
+    startAsked: 'acquiring: cancel timer, start password',
+    'tokenAsked, patient': 'retrying: arm 4500 ms',
+    refreshAsked: 'acquiring: cancel timer, start refresh_token',
+    timerFired: 'acquiring: cancel timer, start refresh_token',
+    storeTokenFound: STORE_ADOPTED,
+    closeAsked: CLOSE,
+  },
   lockedOut: {
     refreshAsked: 'acquiring: cancel timer, start password',
-    storeTokenFound: 'lockedOut: log, report acquired',
+    storeTokenFound: 'lockedOut: log, report acquired, settle token',
     closeAsked: CLOSE,
   },
   'lockedOut, a store token held': {
     refreshAsked: 'renewing: cancel timer, start password',
-    storeTokenFound: 'lockedOut: log, report renewed',
+    storeTokenFound: 'lockedOut: log, report renewed, settle token',
     'tokenRefused, held token': 'lockedOut: warn, report invalidated',
     storeAnswersAgain: 'lockedOut: share',
     closeAsked: CLOSE,
@@ -99,7 +117,11 @@ function outcome(stateName: string, eventName: string): string {
   const { state, memory: before } = states[stateName]!;
   const next = transition(state, before, events[eventName]!, context);
   if (next.state === state && next.memory === before && next.effects.length === 0) return IGNORED;
-  return `${next.state.kind}: ${next.effects.map(describeEffect).join(', ')}`;
+  const heldBack =
+    next.state.kind === 'valid' && next.state.heldBackUntilMs !== undefined
+      ? `, held back until ${next.state.heldBackUntilMs} ms`
+      : '';
+  return `${next.state.kind}${heldBack}: ${next.effects.map(describeEffect).join(', ')}`;
 }
 
 describe('the token engine transition table', () => {

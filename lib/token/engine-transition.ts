@@ -5,6 +5,7 @@ import type { GrantType } from './grant.js';
 import { adopt, fail } from './attempt-outcomes.js';
 import { failureSpacingEndsAtMs } from './renewal-policy.js';
 import { onTokenRefused } from './token-refusal.js';
+import { RENEWAL_WAIT_LIMIT_MS } from './renewal-wait.js';
 
 export type { Transition, TransitionContext } from './engine-events.js';
 
@@ -27,7 +28,7 @@ export function transition(
         ? startAttempt(state, memory, 'password', 0)
         : unchanged;
     case 'tokenAsked':
-      return onTokenAsked(state, memory, context);
+      return onTokenAsked(state, memory, event.waitUntilMs, context);
     case 'refreshAsked':
       if (state.kind === 'acquiring' || state.kind === 'renewing') return unchanged;
       return startAttempt(
@@ -59,6 +60,14 @@ export function transition(
       const shared = sharedToken(token.accessToken, token.expiresAt.getTime(), memory.refreshToken);
       return { state, memory, effects: [{ kind: 'shareToken', token: shared }] };
     }
+    case 'renewalAnnounced':
+      // New calls wait for the replica's token rather than go out with one it is about to revoke.
+      if (state.kind !== 'valid' || usableToken(state, context.nowMs) === null) return unchanged;
+      return {
+        state: { ...state, heldBackUntilMs: context.nowMs + RENEWAL_WAIT_LIMIT_MS },
+        memory,
+        effects: [],
+      };
     case 'closeAsked':
       return {
         state: { kind: 'closed' },
@@ -78,6 +87,7 @@ export function renewalGrant(memory: AccountMemory): GrantType {
 function onTokenAsked(
   state: Exclude<EngineState, { kind: 'closed' }>,
   memory: AccountMemory,
+  waitUntilMs: number,
   context: TransitionContext,
 ): Transition {
   switch (state.kind) {
@@ -85,11 +95,21 @@ function onTokenAsked(
     case 'renewing':
     case 'lockedOut':
       return { state, memory, effects: [] };
-    case 'retrying':
+    case 'retrying': {
       // A caller never waits out a backoff, but a burst of callers must not hammer a failing endpoint either.
-      if (context.nowMs < failureSpacingEndsAtMs(state.streak))
-        return { state, memory, effects: [] };
-      return startAttempt(state, memory, renewalGrant(memory), 0);
+      const spacingEndsAtMs = failureSpacingEndsAtMs(state.streak);
+      if (context.nowMs >= spacingEndsAtMs)
+        return startAttempt(state, memory, renewalGrant(memory), 0);
+      // A caller who waits for the end of the spacing has the retry then, rather than the backoff's later one.
+      if (spacingEndsAtMs < state.retryAtMs && spacingEndsAtMs <= waitUntilMs) {
+        return {
+          state: { ...state, retryAtMs: spacingEndsAtMs },
+          memory,
+          effects: [{ kind: 'armTimer', delayMs: spacingEndsAtMs - context.nowMs }],
+        };
+      }
+      return { state, memory, effects: [] };
+    }
     case 'idle':
     case 'valid':
       return startAttempt(state, memory, renewalGrant(memory), 0);

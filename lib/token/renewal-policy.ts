@@ -51,6 +51,13 @@ export function refusalPassOnMs(rounds: number): number {
   );
 }
 
+/**
+ * How many renewals check EnKash's current token before the refresh grant after EnKash refused a token of ours
+ * (`serverTokenCheck: auto`): long enough to find a replica that renews the same account, short enough that a
+ * one-off refusal does not make every later renewal cost a password grant.
+ */
+export const SUSPECTED_RENEWALS = 3;
+
 /** A token answer with less life than this is about to expire on the server: it is renewed at once. */
 export const MIN_USEFUL_LIFETIME_MS = 1_000;
 
@@ -69,9 +76,56 @@ export function expiryGuardMs(lifetimeMs: number): number {
 }
 
 /**
- * When to renew, counted from when the token request was sent: `lifetime − margin − jitter`, where the margin is
- * `refreshBeforeExpirySeconds` but never more than half the lifetime, so that a token of a few seconds is renewed
- * at half its life rather than in a storm, and the jitter is a random part of half the margin.
+ * Room for three backoff retries before a token expires: the longest the first three waits can be (1 + 2 + 4 s), and
+ * half a second for the requests themselves. A renewal that meets a blip of the token endpoint still gets a token
+ * before the held one runs out.
+ */
+export const RETRY_ROOM_MS = BACKOFF_BASE_MS * (1 + 2 + 4) + 500;
+
+/** The share of a token's lifetime kept as the renewal margin, once that share is more than {@link RETRY_ROOM_MS}. */
+export const MARGIN_SHARE_OF_LIFETIME = 0.1;
+
+/**
+ * The most of a short token's lifetime the margin may take: a token of a few seconds, which cannot leave room for
+ * three retries, is still renewed about three quarters into its life, not in a storm.
+ */
+export const MAX_MARGIN_SHARE_OF_LIFETIME = 0.25;
+
+/**
+ * The most of a token's lifetime that margin and jitter together may take: renewals then come at least 87.5% of a
+ * lifetime apart, at most 1.143 token requests per lifetime.
+ */
+export const MAX_LEAD_SHARE_OF_LIFETIME = 0.125;
+
+/** The jitter spreads renewals over at least this long (at most half the margin): replicas of short tokens too. */
+export const MIN_JITTER_SPAN_MS = 250;
+
+/**
+ * How long before expiry a token is renewed at the latest: a tenth of its lifetime, or {@link RETRY_ROOM_MS} when
+ * that is more (but never more than {@link MAX_MARGIN_SHARE_OF_LIFETIME} of the lifetime), and never more than
+ * `refreshBeforeExpirySeconds`. Renewals so come about one lifetime apart, whether a token lives a minute or a day.
+ */
+export function renewalMarginMs(lifetimeMs: number, refreshBeforeExpirySeconds: number): number {
+  const scaled = Math.max(
+    lifetimeMs * MARGIN_SHARE_OF_LIFETIME,
+    Math.min(RETRY_ROOM_MS, lifetimeMs * MAX_MARGIN_SHARE_OF_LIFETIME),
+  );
+  return Math.min(refreshBeforeExpirySeconds * 1_000, scaled);
+}
+
+/**
+ * How much earlier than its margin the jitter may bring a renewal forward: what the margin leaves of
+ * {@link MAX_LEAD_SHARE_OF_LIFETIME}, at least {@link MIN_JITTER_SPAN_MS} and at most half the margin. The wider the
+ * spread, the surer one replica renews before the others look.
+ */
+export function renewalJitterSpanMs(lifetimeMs: number, marginMs: number): number {
+  const leftMs = lifetimeMs * MAX_LEAD_SHARE_OF_LIFETIME - marginMs;
+  return Math.min(marginMs / 2, Math.max(leftMs, MIN_JITTER_SPAN_MS));
+}
+
+/**
+ * When to renew, counted from when the token request was sent: `lifetime − margin − jitter`, the margin being
+ * {@link renewalMarginMs} and the jitter a random part of {@link renewalJitterSpanMs}.
  *
  * Replicas that share one token all see the same expiry: the jitter spreads their timers, so that the first one
  * renews and the others find its token (in the shared store, or by asking EnKash) before their own timer acts.
@@ -82,8 +136,9 @@ export function renewalDelayMs(
   refreshBeforeExpirySeconds: number,
   jitter: () => number = Math.random,
 ): number {
-  const marginMs = Math.min(refreshBeforeExpirySeconds * 1_000, lifetimeMs / 2);
-  const jitterMs = Math.min(Math.max(jitter(), 0), 1) * (marginMs / 2);
+  const marginMs = renewalMarginMs(lifetimeMs, refreshBeforeExpirySeconds);
+  const spanMs = renewalJitterSpanMs(lifetimeMs, marginMs);
+  const jitterMs = Math.min(Math.max(jitter(), 0), 1) * spanMs;
   return Math.max(0, Math.round(lifetimeMs - marginMs - jitterMs));
 }
 

@@ -34,17 +34,15 @@ export class ReplicaCoordination {
     private readonly signal: AbortSignal,
   ) {}
 
-  /** The next token for an attempt that starts with `grant`: from the store, or from EnKash through `acquisition`. */
+  /**
+   * The next token for an attempt that starts with `grant`: from the store, or from EnKash through `acquisition`,
+   * under the lock, so that replicas that boot together log in once and adopt that token, and a refresh grant never
+   * revokes a token another replica just obtained.
+   */
   async obtain(grant: GrantType, acquisition: TokenAcquisition): Promise<ObtainedToken> {
     const look = await this.newerToken();
     if (look.obtained !== undefined) return look.obtained;
     if (!look.storeAnswered) return acquisition.fromEnkash(grant, { storeAnswered: false });
-    if (grant === 'password' || acquisition.knownRefreshToken === undefined) {
-      const obtained = await acquisition.fromEnkash(grant, { storeAnswered: true });
-      // Not awaited: a slow store must not delay callers waiting for this token.
-      void this.sharing.write(this.toShared(obtained, acquisition.knownRefreshToken));
-      return obtained;
-    }
     return this.renewUnderLock(grant, acquisition);
   }
 
@@ -90,6 +88,11 @@ export class ReplicaCoordination {
         try {
           const look = await this.newerToken();
           if (look.obtained !== undefined) return look.obtained;
+          // The others hold their new calls until this token is written: the refresh grant revokes theirs.
+          if (grant === 'refresh_token' && acquisition.knownRefreshToken !== undefined) {
+            await this.sharing.announceRenewal();
+            this.throwIfClosed();
+          }
           const obtained = await acquisition.fromEnkash(grant, {
             storeAnswered: look.storeAnswered,
           });
@@ -99,7 +102,7 @@ export class ReplicaCoordination {
           await this.sharing.unlock();
         }
       }
-      // Another instance is renewing: its token arrives through the store, and this one spends no refresh grant.
+      // Another instance is logging in or renewing: its token arrives through the store, and this one spends no grant.
       // It may have written already, between our read and our lock attempt: a notice sent then is not heard again.
       const early = await this.newerToken();
       if (early.obtained !== undefined) return early.obtained;

@@ -42,6 +42,53 @@ describe('several replicas of one account', () => {
       }
     });
 
+    it('logs in once for replicas that boot together: the others adopt that token', async () => {
+      const replicas = ['a', 'b', 'c', 'd', 'e'].map((name) => replica(name, { store }));
+      for (const engine of replicas) engine.start();
+      await advance(0);
+      await Promise.all(replicas.map((engine) => engine.getAccessToken()));
+
+      expect(server.grants()).toEqual(['password']);
+      expect(await accepted(...replicas)).toEqual([true, true, true, true, true]);
+    });
+
+    it('holds the new calls of the others while one replica renews: none goes out with the token it revokes', async () => {
+      const early = replica('early', { store, jitter: () => 1 });
+      const late = replica('late', { store, jitter: () => 0 });
+      const old = await early.getAccessToken();
+      await late.getAccessToken();
+      server.latencyMs = 200;
+
+      // early's renewal comes first; late hears it announced, and holds its calls until early's token is written.
+      await advance(EARLIEST_RENEWAL_S * 1000);
+      expect(server.count('refresh_token')).toBe(1);
+      expect(late.readyToken()).toBeUndefined();
+      const during = late.getAccessToken();
+      await advance(200);
+      const renewed = await during;
+      expect(renewed).not.toBe(old);
+      expect(server.accepts(renewed)).toBe(true);
+      expect(late.readyToken()).toBe(renewed);
+    });
+
+    it('holds them a second at most when the announced token never comes', async () => {
+      const late = replica('late', { store, jitter: () => 0 });
+      const held = await late.getAccessToken();
+      await store.announceRenewal(STORE_KEY); // a replica that announced its renewal, then died
+      await advance(0);
+
+      expect(late.readyToken()).toBeUndefined();
+      const during = late.getAccessToken();
+      await advance(999);
+      let settled: string | undefined;
+      void during.then((token) => (settled = token));
+      await advance(0);
+      expect(settled).toBeUndefined();
+      await advance(1);
+      expect(settled).toBe(held);
+      expect(late.readyToken()).toBe(held);
+    });
+
     it('spends exactly one refresh grant per renewal over many lifetimes, whichever replica renews', async () => {
       const replicas = ['a', 'b', 'c'].map((name) => replica(name, { store }));
       await replicas[0]!.getAccessToken();

@@ -48,6 +48,38 @@ describe('several replicas of one account', () => {
       expect(await accepted(first, second)).toEqual([true, true]);
     });
 
+    it('goes back to plain refresh grants after three renewals without a refusal, and says when and why', async () => {
+      const alone = replica('a', { jitter: () => 0 });
+      alone.invalidate(await alone.getAccessToken()); // a refusal: another replica may renew this account
+      await advance(1_000);
+      expect(server.grants()).toEqual(['password', 'password']);
+      expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('with the password grant'));
+
+      // Three renewals check EnKash's current token first (it hands back ours), then spend the refresh grant...
+      for (let renewal = 1; renewal <= 3; renewal += 1) await advance(LATEST_RENEWAL_S * 1000);
+      expect(server.grants().slice(2)).toEqual([
+        'password',
+        'refresh_token',
+        'password',
+        'refresh_token',
+        'password',
+        'refresh_token',
+      ]);
+      const lines = logger.log.mock.calls.map(([line]) => String(line));
+      expect(
+        lines.filter((line) => line.includes('before the refresh grant: it refused')),
+      ).toHaveLength(3);
+      expect(lines).toContainEqual(
+        expect.stringContaining('renewing with the refresh grant alone again'),
+      );
+
+      // ...and the ones after, with nothing refused, the refresh grant alone.
+      await advance(LATEST_RENEWAL_S * 1000);
+      await advance(LATEST_RENEWAL_S * 1000);
+      expect(server.grants().slice(8)).toEqual(['refresh_token', 'refresh_token']);
+      expect(await accepted(alone)).toEqual([true]);
+    });
+
     it('asks EnKash for its current token before a refresh grant, and refreshes when it is still ours', async () => {
       const alone = replica('a', { jitter: () => 0, serverTokenCheck: 'always' });
       await alone.getAccessToken();
@@ -138,7 +170,7 @@ describe('several replicas of one account', () => {
       expect(server.grants()).toEqual(['password', 'password', 'refresh_token']);
     });
 
-    it('brings each renewal forward by a random part of half the margin', async () => {
+    it('brings each renewal forward by a random part of its jitter span', async () => {
       const early = replica('early', { jitter: () => 1 });
       await early.getAccessToken();
       const expiresAt = early.getStatus().expiresAt!.getTime();

@@ -1,6 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
-import { refreshRejectedFallingBack, serverTokenCheckRefused } from '../enkash-auth.messages.js';
+import {
+  refreshRejectedFallingBack,
+  serverTokenCheckBeforeRefresh,
+  serverTokenCheckRefused,
+} from '../enkash-auth.messages.js';
 import type { EnkashServerTokenCheck } from '../interfaces/enkash-auth-options.interface.js';
 import type { AttemptFindings, ObtainedToken } from './engine-events.js';
 import type { AccountMemory, EngineState, PasswordRefusal } from './engine-state.js';
@@ -29,7 +33,7 @@ export interface TokenAcquisitionDependencies {
   readonly serverTokenCheck: EnkashServerTokenCheck;
   /** Whether a shared store is configured: one that does not answer is itself the sign that other replicas exist. */
   readonly storeConfigured: boolean;
-  readonly logger: Pick<LoggerService, 'warn'>;
+  readonly logger: Pick<LoggerService, 'log' | 'warn'>;
   readonly now: () => number;
   readonly signal: AbortSignal;
   readonly view: EngineView;
@@ -139,10 +143,14 @@ export class TokenAcquisition {
    */
   private async serverTokenIfNewer(): Promise<ObtainedToken | undefined> {
     const mode = this.deps.serverTokenCheck;
+    const suspectedRenewalsLeft = this.deps.view.memory().suspectedRenewalsLeft;
     const wanted =
       mode === 'always' ||
-      (mode === 'auto' && (this.deps.view.memory().replicaSuspected || this.deps.storeConfigured));
+      (mode === 'auto' && (suspectedRenewalsLeft > 0 || this.deps.storeConfigured));
     if (!wanted || this.passwordRefusal !== null) return undefined;
+    if (mode === 'auto' && suspectedRenewalsLeft > 0) {
+      this.deps.logger.log(serverTokenCheckBeforeRefresh(suspectedRenewalsLeft - 1));
+    }
     const sentAtMs = this.markSent();
     let current: TokenSet;
     try {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
-import { advance, useEngineTiming } from '../../test/support/engine-timing.js';
+import { advance, renewalAfterMs, useEngineTiming } from '../../test/support/engine-timing.js';
 import { engine, grants, logger, registry } from '../../test/support/engine-timing.js';
-import { token } from '../../test/support/scripted-grants.js';
+import { NO_WAIT, token } from '../../test/support/scripted-grants.js';
 import { badCredentials, rateLimited, serverError } from '../../test/support/token-errors.js';
 
 // The token engine's timing when EnKash fails: backoff, Retry-After, the spacing of on-demand requests, the
@@ -17,7 +17,7 @@ describe('TokenEngine timing', () => {
       grants.answers.refresh_token.push(serverError(), serverError(), serverError());
       await engine.getAccessToken();
 
-      await advance(300_000); // the renewal fires and fails
+      await advance(renewalAfterMs(600)); // the renewal fires and fails
       expect(grants.count('refresh_token')).toBe(1);
       expect(await engine.getAccessToken()).toBe('access-a');
       expect(engine.getStatus()).toMatchObject({
@@ -58,7 +58,7 @@ describe('TokenEngine timing', () => {
       grants.answers.password.push(token(600, 'access-a'));
       grants.answers.refresh_token.push(rateLimited(30_000));
       await engine.getAccessToken();
-      await advance(300_000);
+      await advance(renewalAfterMs(600));
       await advance(29_999);
       expect(grants.count('refresh_token')).toBe(1);
       await advance(1);
@@ -66,34 +66,36 @@ describe('TokenEngine timing', () => {
     });
   });
 
-  describe('when no valid token is held and EnKash keeps failing', () => {
+  describe('when no valid token is held and EnKash keeps failing, for callers who do not wait', () => {
     it('rejects promptly with a retryable error and never sends more than one request a second', async () => {
       grants.answers.password.push(...Array.from({ length: 20 }, serverError));
-      await expect(engine.getAccessToken()).rejects.toMatchObject({
+      await expect(engine.getAccessToken(NO_WAIT)).rejects.toMatchObject({
         code: 'server_error',
         retryable: true,
       });
       for (let i = 0; i < 50; i += 1) {
-        await expect(engine.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
+        await expect(engine.getAccessToken(NO_WAIT)).rejects.toMatchObject({
+          code: 'server_error',
+        });
       }
       expect(grants.calls).toHaveLength(1);
 
       await advance(1_000); // the background retry (1 s) and on-demand calls share one request a second
-      await expect(engine.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
+      await expect(engine.getAccessToken(NO_WAIT)).rejects.toMatchObject({ code: 'server_error' });
       expect(grants.calls).toHaveLength(2);
       expect(engine.getStatus().state).toBe('retrying');
     });
 
     it('makes a new request when a caller comes after the spacing, without waiting out the backoff', async () => {
       grants.answers.password.push(serverError(), serverError(), serverError(), serverError());
-      await expect(engine.getAccessToken()).rejects.toThrow(EnkashAuthError); // t = 0
+      await expect(engine.getAccessToken(NO_WAIT)).rejects.toThrow(EnkashAuthError); // t = 0
       await advance(1_000); // background retry #1
       await advance(2_000); // background retry #2
       await advance(4_000); // background retry #3: the backoff is now 8 s, the on-demand spacing 5 s
       expect(grants.calls).toHaveLength(4);
 
       await advance(4_999);
-      await expect(engine.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
+      await expect(engine.getAccessToken(NO_WAIT)).rejects.toMatchObject({ code: 'server_error' });
       expect(grants.calls).toHaveLength(4);
       await advance(1); // EnKash is back; the caller does not wait for the retry due 3 s later
       expect(await engine.getAccessToken()).toMatch(/^access-/);
@@ -120,7 +122,7 @@ describe('TokenEngine timing', () => {
         );
         grants.answers.password.push(token(600, 'access-b', 'refresh-2'));
         await engine.getAccessToken();
-        await advance(300_000);
+        await advance(renewalAfterMs(600));
         expect(grants.calls.map((call) => call.grant)).toEqual([
           'password',
           'refresh_token',
@@ -129,7 +131,7 @@ describe('TokenEngine timing', () => {
         expect(engine.getStatus().state).toBe('valid');
         expect(await engine.getAccessToken()).toBe('access-b');
         // The next renewal uses the new refresh token.
-        await advance(300_000);
+        await advance(renewalAfterMs(600));
         expect(grants.calls[3]).toEqual({ grant: 'refresh_token', refreshToken: 'refresh-2' });
       },
     );

@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { resolveEnkashAuthOptions } from '../enkash-auth.options.js';
 import type { TokenEngineEvent } from '../events/enkash-token-event.interface.js';
 import { recordingLogger } from '../../test/support/recording-logger.js';
-import { ScriptedGrants } from '../../test/support/scripted-grants.js';
+import { NO_WAIT, ScriptedGrants } from '../../test/support/scripted-grants.js';
 import { badCredentials, serverError } from '../../test/support/token-errors.js';
 import { UNIT_REGISTRATION } from '../../test/support/unit-options.js';
 import { RenewalTimer } from './renewal-timer.js';
@@ -65,7 +65,7 @@ describe('TokenEngine called back from its own listener', () => {
     onEvent = (event) => {
       if (event.type === 'failed' && react()) void engine.refresh().catch(() => undefined);
     };
-    await expect(engine.getAccessToken()).rejects.toMatchObject({ code: 'server_error' });
+    await expect(engine.getAccessToken(NO_WAIT)).rejects.toMatchObject({ code: 'server_error' });
     await jest.advanceTimersByTimeAsync(100);
     expect(grants.count('password')).toBe(1);
   });

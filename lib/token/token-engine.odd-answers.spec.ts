@@ -1,9 +1,9 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
 import { MAX_TIMER_DELAY_MS } from './renewal-policy.js';
-import { advance, useEngineTiming } from '../../test/support/engine-timing.js';
+import { advance, renewalAfterMs, useEngineTiming } from '../../test/support/engine-timing.js';
 import { engine, grants, logger } from '../../test/support/engine-timing.js';
-import { answerWithExpiresIn, token } from '../../test/support/scripted-grants.js';
+import { answerWithExpiresIn, NO_WAIT, token } from '../../test/support/scripted-grants.js';
 
 // The token engine's timing when EnKash answers odd lifetimes: a token in its last second, and odd expires_in values.
 
@@ -49,7 +49,7 @@ describe('TokenEngine timing', () => {
       token(0, 'dying-3'),
     );
     await engine.getAccessToken();
-    await advance(300_000);
+    await advance(renewalAfterMs(600));
     expect(grants.count('refresh_token')).toBe(1);
     expect(engine.getStatus()).toMatchObject({
       lastErrorCode: 'malformed_response',
@@ -81,7 +81,7 @@ describe('TokenEngine timing', () => {
       grants.answers.password.push(...Array.from({ length: 50 }, () => dying));
       grants.answers.refresh_token.push(...Array.from({ length: 50 }, () => dying));
 
-      const first = engine.getAccessToken();
+      const first = engine.getAccessToken(NO_WAIT);
       await expect(first).rejects.toMatchObject({ code: 'malformed_response', retryable: true });
       await expect(first).rejects.toThrow('expires_in below one second');
       await advance(TEN_MINUTES_MS);
@@ -107,7 +107,7 @@ describe('TokenEngine timing', () => {
         const refused = answerWithExpiresIn(expiresIn);
         grants.answers.password.push(...Array.from({ length: 50 }, () => refused));
 
-        await expect(engine.getAccessToken()).rejects.toMatchObject({
+        await expect(engine.getAccessToken(NO_WAIT)).rejects.toMatchObject({
           code: 'malformed_response',
           message: expect.stringContaining('an invalid expires_in'),
         });
@@ -126,7 +126,7 @@ describe('TokenEngine timing', () => {
       const refused = answerWithExpiresIn('-1');
       grants.answers.password.push(...Array.from({ length: 500 }, () => refused));
       for (let second = 0; second < TEN_MINUTES_MS / 1000; second += 1) {
-        await expect(engine.getAccessToken()).rejects.toMatchObject({
+        await expect(engine.getAccessToken(NO_WAIT)).rejects.toMatchObject({
           code: 'malformed_response',
         });
         await advance(1_000);
@@ -170,7 +170,7 @@ describe('TokenEngine timing', () => {
       },
     );
 
-    it('assumes 5 minutes when expires_in is missing, says so, and renews at half that', async () => {
+    it('assumes 5 minutes when expires_in is missing, says so, and renews 30 s before it ends', async () => {
       const unannounced = answerWithExpiresIn(undefined);
       grants.answers.password.push(unannounced);
       grants.answers.refresh_token.push(...Array.from({ length: 10 }, () => unannounced));
@@ -178,11 +178,11 @@ describe('TokenEngine timing', () => {
 
       expect(await engine.getAccessToken()).toBe('odd');
       expect(engine.getStatus().expiresAt?.getTime()).toBe(obtainedAt + 300_000);
-      expect(engine.getStatus().nextRenewalAt?.getTime()).toBe(obtainedAt + 150_000);
+      expect(engine.getStatus().nextRenewalAt?.getTime()).toBe(obtainedAt + 270_000);
       expect(warnings()).toContain("EnKash's token answer had no expires_in; assuming 300 s");
 
       await advance(TEN_MINUTES_MS);
-      expect(grants.count('refresh_token')).toBe(4); // at 2.5, 5, 7.5 and 10 minutes
+      expect(grants.count('refresh_token')).toBe(2); // at 4.5 and 9 minutes
       expect(engine.currentToken()).toBe('odd');
     });
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { advance, flush, useEngineTiming } from '../../test/support/engine-timing.js';
+import {
+  advance,
+  flush,
+  renewalAfterMs,
+  useEngineTiming,
+} from '../../test/support/engine-timing.js';
 import { engine, grants, logger } from '../../test/support/engine-timing.js';
 import { token } from '../../test/support/scripted-grants.js';
 import { rateLimited } from '../../test/support/token-errors.js';
@@ -79,7 +84,7 @@ describe('TokenEngine timing', () => {
     grants.answers.password.push(token(600, 'access-a'));
     grants.answers.refresh_token.push(rateLimited(60_000));
     await engine.getAccessToken();
-    await advance(300_000); // the renewal meets a 429 asking for a minute
+    await advance(renewalAfterMs(600)); // the renewal meets a 429 asking for a minute
     engine.invalidate('access-a');
     await advance(59_999);
     expect(grants.calls).toHaveLength(2);

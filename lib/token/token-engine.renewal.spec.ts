@@ -1,5 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { advance, useEngineTiming } from '../../test/support/engine-timing.js';
+import { advance, renewalAfterMs, useEngineTiming } from '../../test/support/engine-timing.js';
 import { engine, grants, registry } from '../../test/support/engine-timing.js';
 import { token } from '../../test/support/scripted-grants.js';
 
@@ -30,7 +30,7 @@ describe('TokenEngine timing', () => {
       grants.answers.refresh_token.push(token(600, 'new'));
       await engine.getAccessToken();
       grants.latencyMs = 200;
-      await advance(300_000); // the renewal is sent
+      await advance(renewalAfterMs(600)); // the renewal is sent
       expect(grants.count('refresh_token')).toBe(1);
       expect(engine.readyToken()).toBeUndefined();
       expect(engine.currentToken()).toBe('old');
@@ -45,7 +45,7 @@ describe('TokenEngine timing', () => {
       grants.answers.password.push(token(600, 'old'));
       await engine.getAccessToken();
       grants.latencyMs = 5_000;
-      await advance(300_000);
+      await advance(renewalAfterMs(600));
       const during = engine.getAccessToken();
       let settled: string | undefined;
       void during.then((value) => (settled = value));
@@ -68,18 +68,20 @@ describe('TokenEngine timing', () => {
     expect(grants.count('refresh_token')).toBe(1);
   });
 
-  it('never renews earlier than half the lifetime of a short-lived token', async () => {
+  it('renews a short-lived token no earlier than three quarters into its life', async () => {
     grants.answers.password.push(token(4));
     grants.answers.refresh_token.push(token(4, 'access-b'), token(4, 'access-c'));
     await engine.getAccessToken();
 
-    await advance(1_999);
+    await advance(2_999);
     expect(grants.count('refresh_token')).toBe(0);
     await advance(1);
     expect(grants.count('refresh_token')).toBe(1);
 
-    // One renewal per half-lifetime, not a storm.
-    await advance(2_000);
+    // One renewal per three quarters of a lifetime, not a storm.
+    await advance(2_999);
+    expect(grants.count('refresh_token')).toBe(1);
+    await advance(1);
     expect(grants.count('refresh_token')).toBe(2);
   });
 

@@ -1,9 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import { EnkashAuthError } from '../errors/enkash-auth.error.js';
-import { unexpectedTokenFailure } from '../enkash-auth.messages.js';
+import { invalidTokenWait, unexpectedTokenFailure } from '../enkash-auth.messages.js';
 import type { TokenEngineEvent } from '../events/enkash-token-event.interface.js';
 import type { ResolvedEnkashAuthOptions } from '../interfaces/enkash-auth-options.interface.js';
 import type { EnkashTokenStatus } from '../interfaces/enkash-token-status.interface.js';
+import type { EnkashTokenWaitOptions } from '../interfaces/enkash-token-wait-options.interface.js';
 import type { TokenStore } from '../store/token-store.interface.js';
 import type { Effect, EngineEvent } from './engine-events.js';
 import type { AccountMemory, EngineState, HeldToken } from './engine-state.js';
@@ -18,6 +19,7 @@ import type { EngineView, TokenGrantClient } from './token-acquisition.js';
 import { TokenAcquisition } from './token-acquisition.js';
 import { TokenEventReporter } from './token-event-reporter.js';
 import { TokenSharing } from './token-sharing.js';
+import { DEFAULT_TOKEN_WAIT_MS, WaitingCallers } from './waiting-callers.js';
 import type { StoreNotice } from './token-sharing.js';
 
 export type { TokenGrantClient } from './token-acquisition.js';
@@ -42,6 +44,8 @@ export interface TokenEngineDependencies {
 
 /** The callers of the request under way, and the acquisition that runs it. */
 interface RunningAttempt {
+  /** When its first token request may leave (monotonic): it may wait out a spacing or a `Retry-After` first. */
+  readonly startsAtMs: number;
   readonly result: Promise<HeldToken>;
   readonly settle: (outcome: { token: HeldToken } | { failure: EnkashAuthError }) => void;
   readonly acquisition: TokenAcquisition;
@@ -57,6 +61,8 @@ export class TokenEngine {
   private memory: AccountMemory = FRESH_MEMORY;
   /** Present exactly while the state has an attempt. */
   private running: RunningAttempt | null = null;
+  /** Callers of getAccessToken() without a token yet. */
+  private readonly waiting = new WaitingCallers();
   private readonly shutdown = new AbortController();
   private readonly view: EngineView;
   private readonly sharing: TokenSharing | undefined;
@@ -95,19 +101,46 @@ export class TokenEngine {
    * EnKash may already have revoked the held token, so hot paths go through {@link getAccessToken} then.
    */
   readyToken(): string | undefined {
-    return this.running?.acquisition.revokingHeldToken === true ? undefined : this.currentToken();
+    if (this.running?.acquisition.revokingHeldToken === true) return undefined;
+    if (this.heldBackForMs() > 0) return undefined;
+    return this.currentToken();
   }
 
-  /** The valid token, from the cache or from a token request shared with every concurrent caller. */
-  getAccessToken(): Promise<string> {
+  /**
+   * The valid token, from the cache or from a token request shared with every concurrent caller. After a failure
+   * that may pass, it waits for the next request when that one starts within `waitMs`.
+   */
+  getAccessToken(options: EnkashTokenWaitOptions = {}): Promise<string> {
+    const { waitMs } = options;
+    if (
+      waitMs !== undefined &&
+      (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0)
+    ) {
+      return Promise.reject(new EnkashAuthError('config', invalidTokenWait(waitMs)));
+    }
     const token = this.currentToken();
-    if (token === undefined) return this.obtain().then((held) => held.accessToken);
-    const running = this.running;
-    if (running === null || !running.acquisition.revokingHeldToken) return Promise.resolve(token);
-    return awaitRenewal(running.result, () => {
+    if (token === undefined) return this.obtain(options).then((held) => held.accessToken);
+    const fallBack = (): Promise<string> => {
       const held = this.currentToken();
-      return held !== undefined ? Promise.resolve(held) : this.obtain().then((t) => t.accessToken);
-    });
+      return held !== undefined
+        ? Promise.resolve(held)
+        : this.obtain(options).then((t) => t.accessToken);
+    };
+    const running = this.running;
+    if (running?.acquisition.revokingHeldToken === true)
+      return awaitRenewal(running.result, fallBack);
+    const heldBackMs = this.heldBackForMs();
+    if (heldBackMs <= 0) return Promise.resolve(token);
+    // Another replica announced its refresh grant: its token comes through the store.
+    const leave = new AbortController();
+    return awaitRenewal(
+      this.waiting.add(Number.POSITIVE_INFINITY, leave.signal),
+      () => {
+        leave.abort();
+        return fallBack();
+      },
+      heldBackMs,
+    );
   }
 
   /** Fetches the first token in the background; a failure is logged and retried, never thrown. */
@@ -149,11 +182,32 @@ export class TokenEngine {
     };
   }
 
-  private obtain(): Promise<HeldToken> {
+  /**
+   * A token for a caller without one: the request under way, a new one, or the next retry when it starts within the
+   * caller's patience. Otherwise the failure no caller may retry yet, or the lock-out, at once.
+   */
+  private obtain({
+    waitMs = DEFAULT_TOKEN_WAIT_MS,
+    signal,
+  }: EnkashTokenWaitOptions): Promise<HeldToken> {
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const nowMs = this.now();
+    const waitUntilMs = nowMs + waitMs;
     // Joining the request under way changes nothing: the transition would ignore the ask.
-    if (this.running !== null) return this.running.result;
-    this.dispatch({ kind: 'tokenAsked' });
-    return this.joinOrReject();
+    if (this.running === null) this.dispatch({ kind: 'tokenAsked', waitUntilMs });
+    const { state, running } = this;
+    // How long until a request starts: the one under way may wait out a spacing or a Retry-After first.
+    let untilStartMs: number | null = null;
+    if (running !== null) untilStartMs = Math.max(0, running.startsAtMs - nowMs);
+    else if (state.kind === 'retrying') untilStartMs = state.retryAtMs - nowMs;
+    const streak = streakOf(state);
+    if (
+      untilStartMs !== null &&
+      (untilStartMs <= waitMs || (running !== null && streak === null))
+    ) {
+      return this.waiting.add(waitMs - Math.min(untilStartMs, waitMs), signal);
+    }
+    return streak === null ? this.joinOrReject() : Promise.reject(streak.lastError);
   }
 
   /** The request under way, or why there is none: the failure no caller may retry yet, or the lock-out. */
@@ -169,12 +223,14 @@ export class TokenEngine {
       event.kind === 'tokenObtained' ||
       event.kind === 'attemptFailed' ||
       event.kind === 'storeTokenFound';
+    const nowMs = this.now();
     const next = transition(this.state, this.memory, event, {
-      nowMs: this.now(),
+      nowMs,
       epochMs: Date.now(),
       refreshBeforeExpirySeconds: this.deps.options.refreshBeforeExpirySeconds,
       backoffJitter: drawsJitter ? (this.deps.random ?? Math.random)() : 0,
       renewalJitter: drawsJitter ? (this.deps.renewalJitter ?? Math.random)() : 0,
+      callersWaitUntilMs: nowMs + this.waiting.longestPatienceLeftMs(),
     });
     this.state = next.state;
     this.memory = next.memory;
@@ -201,8 +257,15 @@ export class TokenEngine {
         );
       case 'cancelTimer':
         return this.deps.timer.cancel();
-      case 'settleCallers':
-        return ended?.settle(effect.outcome);
+      case 'settleCallers': {
+        const { outcome } = effect;
+        if ('token' in outcome) {
+          ended?.settle(outcome);
+          return this.waiting.resolveAll(outcome.token);
+        }
+        ended?.settle(outcome);
+        return this.waiting.failAll(outcome.failure, outcome.nextAttemptAtMs, this.now());
+      }
       case 'log':
         return this.deps.logger[effect.level](effect.message);
       case 'report':
@@ -214,6 +277,7 @@ export class TokenEngine {
         this.shutdown.abort();
         this.sharing?.close();
         this.deps.client.close();
+        this.waiting.rejectAll(closedError());
         return ended?.settle({ failure: closedError() });
     }
   }
@@ -234,7 +298,7 @@ export class TokenEngine {
     });
     // Background requests have no caller awaiting them; their failures are logged by the transition.
     result.catch(() => undefined);
-    this.running = { result, settle, acquisition };
+    this.running = { startsAtMs: this.now() + delayMs, result, settle, acquisition };
     void this.attempt(grant, delayMs, acquisition).then((event) => this.dispatch(event));
   }
 
@@ -266,8 +330,20 @@ export class TokenEngine {
     }
   }
 
+  /** How much longer new calls wait for the token another replica announced it is renewing; 0 when they need not. */
+  private heldBackForMs(): number {
+    const { state } = this;
+    if (state.kind !== 'valid' || state.heldBackUntilMs === undefined) return 0;
+    return state.heldBackUntilMs - this.now();
+  }
+
   private onStoreNotice(notice: StoreNotice): void {
     if (notice === 'answersAgain') return this.dispatch({ kind: 'storeAnswersAgain' });
+    // This instance's own announcement, or one heard during a request of its own: that request adopts the token.
+    if (notice === 'renewalAnnounced') {
+      if (this.running === null) this.dispatch({ kind: 'renewalAnnounced' });
+      return;
+    }
     // Another instance wrote a token: adopt it now rather than when this instance's own timer fires. A request under
     // way adopts whatever it finds (or gets from EnKash) itself.
     if (this.running !== null || this.coordination === undefined) return;

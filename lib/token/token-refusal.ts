@@ -2,7 +2,11 @@ import { tokenRefused } from '../enkash-auth.messages.js';
 import type { Effect, Transition, TransitionContext } from './engine-events.js';
 import type { AccountMemory, EngineState } from './engine-state.js';
 import { heldToken, streakOf } from './engine-state.js';
-import { failureSpacingEndsAtMs, ON_DEMAND_MIN_INTERVAL_MS } from './renewal-policy.js';
+import {
+  failureSpacingEndsAtMs,
+  ON_DEMAND_MIN_INTERVAL_MS,
+  SUSPECTED_RENEWALS,
+} from './renewal-policy.js';
 import { invalidatedEvent } from './token-event-reporter.js';
 
 /**
@@ -30,7 +34,7 @@ export function onTokenRefused(
       rounds: (known?.rounds ?? 0) + 1,
       passOnUntilMs: known?.passOnUntilMs ?? Number.NEGATIVE_INFINITY,
     },
-    replicaSuspected: true,
+    suspectedRenewalsLeft: SUSPECTED_RENEWALS,
     passwordGrantNext: true,
   };
   const warn: Effect = { kind: 'log', level: 'warn', message: tokenRefused() };

@@ -9,8 +9,11 @@ export const DEFAULT_STORE_OPERATION_TIMEOUT_MS = 500;
 /** What became of an attempt to take the renewal lock. */
 export type LockOutcome = 'acquired' | 'held-elsewhere' | 'unavailable';
 
-/** What the store tells the engine without being asked. */
-export type StoreNotice = 'written' | 'answersAgain';
+/**
+ * What the store tells the engine without being asked: a token was written (or the lock released), it answers again
+ * after failing, or an instance is about to send the refresh grant.
+ */
+export type StoreNotice = 'written' | 'answersAgain' | 'renewalAnnounced';
 
 /** Everything {@link TokenSharing} needs; `key` names the EnKash account in the store. */
 export interface TokenSharingOptions {
@@ -35,6 +38,7 @@ export class TokenSharing {
   private readonly waiters = new Set<() => void>();
   private listener: ((notice: StoreNotice) => void) | undefined;
   private readonly stopListening: () => void;
+  private readonly stopHearingRenewals: () => void;
   private readonly operationTimeoutMs: number;
   /**
    * How long the renewal lock lives if its holder never releases it (a crashed instance): long enough for the
@@ -50,6 +54,10 @@ export class TokenSharing {
       for (const wake of [...this.waiters]) wake();
       if (!this.closed) this.listener?.('written');
     });
+    this.stopHearingRenewals =
+      options.store.onRenewalAnnounced?.(options.key, () => {
+        if (!this.closed) this.listener?.('renewalAnnounced');
+      }) ?? (() => undefined);
   }
 
   /**
@@ -69,6 +77,16 @@ export class TokenSharing {
   /** Offers a token to the other instances; never throws. */
   async write(token: SharedEnkashToken): Promise<void> {
     await this.attempt((store, key) => store.set(key, token), 'write');
+  }
+
+  /**
+   * Tells the other instances that this one is about to send the refresh grant, which revokes their token; never
+   * throws. A store that cannot announce makes this a no-op.
+   */
+  async announceRenewal(): Promise<void> {
+    const { store } = this.options;
+    if (store.announceRenewal === undefined) return;
+    await this.attempt((_store, key) => store.announceRenewal!(key), 'announce');
   }
 
   /** Tries to become the one instance that renews. */
@@ -106,6 +124,7 @@ export class TokenSharing {
   close(): void {
     this.closed = true;
     this.stopListening();
+    this.stopHearingRenewals();
     for (const wake of [...this.waiters]) wake();
   }
 

@@ -173,27 +173,48 @@ export function expectAuthFailure(
   expect(outcome.ms).toBeLessThan(withinMs);
 }
 
+/** How many callers come in a burst while the token request that failed is retried. */
+export const BURST_CALLERS = 10;
+
 /**
- * A burst of 10 callers right after a failed token request: each gets the same typed error at once, and EnKash hears
- * of none of them.
+ * One call while `fault` hits the token request it needs, then a burst of {@link BURST_CALLERS} more once the engine
+ * has met the fault, which is then healed: what each caller saw. Every caller waits for the retry (due within its
+ * timeout) instead of failing.
  */
-export async function expectBurstSparesEnkash(
+export async function callThroughBlip(
   bed: FaultBed,
-  code: EnkashAuthErrorCode,
-): Promise<void> {
-  const burst = await Promise.all(Array.from({ length: 10 }, () => bed.call()));
-  for (const outcome of burst) expectAuthFailure(outcome, code, PROMPT_MS);
-  expect(bed.auth.getStatus().consecutiveFailures).toBe(1);
+  fault: TransientFault,
+): Promise<CallOutcome[]> {
+  const failuresBefore = bed.failuresAt().length;
+  const first = bed.call();
+  await until(
+    () => bed.failuresAt().length > failuresBefore,
+    fault.failsWithinMs + PROMPT_MS,
+    'the failed token request',
+  );
+  const burst = Array.from({ length: BURST_CALLERS }, () => bed.call());
+  await fault.heal(bed);
+  return Promise.all([first, ...burst]);
 }
 
-/** Undoes `fault` and waits for the background retry to bring a token. */
-export async function healAndAwaitRetry(bed: FaultBed, fault: TransientFault): Promise<void> {
-  await fault.heal(bed);
-  await until(
-    () => bed.auth.getCachedAccessToken() !== undefined,
-    retryWithinMs(fault),
-    'the background retry',
-  );
+/**
+ * The longest a caller may wait through `fault`: the fault's own time, one backoff step (at most a second, never
+ * before its `Retry-After`), and a moment for a loaded machine.
+ */
+export function blipWaitLimitMs(fault: TransientFault): number {
+  return fault.failsWithinMs + Math.max(FIRST_BACKOFF_CEILING_MS, fault.retryAfterMs) + PROMPT_MS;
+}
+
+/** Asserts that every caller got EnKash's answer, none later than {@link blipWaitLimitMs}. */
+export function expectAllServedThroughBlip(
+  outcomes: readonly CallOutcome[],
+  fault: TransientFault,
+): void {
+  expect(outcomes).toHaveLength(BURST_CALLERS + 1);
+  for (const outcome of outcomes) {
+    expectSuccess(outcome);
+    expect(outcome.ms).toBeLessThan(blipWaitLimitMs(fault));
+  }
 }
 
 /** Asserts that the call succeeded. */
@@ -294,6 +315,9 @@ export function retryWithinMs(fault: TransientFault): number {
  * the first backoff step at the least, "never before a `Retry-After`".
  */
 export const FIRST_BACKOFF_FLOOR_MS = 500;
+
+/** The README's ceiling for the first retry after a transient failure: "0.5–1 s for the first retry". */
+export const FIRST_BACKOFF_CEILING_MS = 1_000;
 
 /**
  * The README's floor for a token request that a caller without a token brings forward: "a failing endpoint gets at

@@ -55,13 +55,17 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
 
   describe.each(TRANSIENT_FAULTS)('$name', (fault) => {
     it('keeps every call working with the valid token, then renews with the refresh grant on the retry', async () => {
-      // Long enough for the retry (after Retry-After, for the 429) to land before the token's last moments.
-      const lifetimeSeconds = Math.max(5, 2 * (fault.retryAfterMs / 1_000 + 1.5));
+      // Long enough for the retry (after Retry-After, for the 429) to land about when the token's last tenth begins,
+      // which is not handed out: a short token is renewed a quarter of its life before it expires. A call that finds
+      // no token handed out for a moment waits for the retry.
+      const lifetimeSeconds = Math.ceil(
+        (fault.failsWithinMs + Math.max(fault.retryAfterMs, 1_000)) / 1_000 / 0.15,
+      );
       const bed = await startFaultBed(lifetimeSeconds);
       const held = await bed.auth.getAccessToken();
       const caller = keepCalling(bed);
       if (fault.code === 'network') {
-        // The renewal is due a quarter to half of the way through the lifetime (the jitter spreads replicas).
+        // The renewal is due three quarters of the way through the lifetime (the jitter spreads replicas).
         const dueInMs = (bed.auth.getStatus().nextRenewalAt?.getTime() ?? 0) - Date.now();
         await sleep(dueInMs - 300);
         fault.inject(bed);
@@ -71,7 +75,7 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
 
       await until(
         () => bed.auth.getStatus().consecutiveFailures === 1,
-        (lifetimeSeconds / 2) * 1_000 + fault.failsWithinMs + 500,
+        lifetimeSeconds * 750 + fault.failsWithinMs + 500,
         'the failed renewal',
       );
       expect(bed.auth.getStatus().state).toBe('valid');
@@ -102,9 +106,10 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
       bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
       const caller = keepCalling(bed);
 
-      await until(() => bed.grants().password === 2, 3_500, 'the password grant fallback');
+      // The renewal is due 3.5 to 3.75 s in.
+      await until(() => bed.grants().password === 2, 5_000, 'the password grant fallback');
       expect(bed.auth.getCachedAccessToken()).toBe(held);
-      // Its remaining life is short: it is renewed with the refresh grant at half of it.
+      // Its remaining life is short: it is renewed with the refresh grant three quarters into it.
       await until(
         () => ![undefined, held].includes(bed.auth.getCachedAccessToken()),
         2_500,
@@ -128,7 +133,7 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
 
       await until(
         () => ![undefined, held].includes(bed.auth.getCachedAccessToken()),
-        3_500,
+        5_000,
         'the renewal',
       );
       const outcomes = await caller.stop();
@@ -145,9 +150,10 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
       bed.simulator.injectFault({ kind: 'invalid-refresh-token' }, { grant: 'refresh_token' });
       const caller = keepCalling(bed);
 
-      await until(() => bed.auth.getStatus().state === 'locked_out', 3_500, 'the lock-out');
+      // The renewal is due 3.5 to 3.75 s in, the token handed out until 4.5 s.
+      await until(() => bed.auth.getStatus().state === 'locked_out', 5_000, 'the lock-out');
       expect(bed.auth.getCachedAccessToken()).toBe(held);
-      await sleep(1_000);
+      await sleep(300);
       const outcomes = await caller.stop();
       expectAllSucceeded(outcomes);
 
@@ -163,7 +169,7 @@ describe('faults during the scheduled renewal (the token held is still valid)', 
 
   describe('a resource 401 for a revoked token', () => {
     it('recovers within the call that met it, and the renewal follows the new token', async () => {
-      // The first token's renewal is due from 1.75 to 3.5 s in; revoked at 1 s.
+      // The first token's renewal is due from 5 to 5.25 s in; revoked at 1 s.
       const bed = await startFaultBed(7);
       const held = await bed.auth.getAccessToken();
       const firstDue = bed.auth.getStatus().nextRenewalAt!.getTime();

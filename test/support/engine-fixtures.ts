@@ -17,6 +17,7 @@ export const context: TransitionContext = {
   refreshBeforeExpirySeconds: 300,
   backoffJitter: 1,
   renewalJitter: 0,
+  callersWaitUntilMs: Number.NEGATIVE_INFINITY,
 };
 
 export const held: HeldToken = {
@@ -35,6 +36,8 @@ export const recentFailure: FailureStreak = {
   retryAfterUntilMs: Number.NEGATIVE_INFINITY,
 };
 export const oldFailure: FailureStreak = { ...recentFailure, lastFailedAtMs: NOW_MS - 2_000 };
+/** The fourth failure in a row, 500 ms ago: callers may send the next request in 4.5 s, the backoff in 7.5 s. */
+export const fourthFailure: FailureStreak = { ...recentFailure, failures: 4 };
 export const lockOut: FailureStreak = { ...recentFailure, lastError: badCredentials() };
 
 /** An account that obtained tokens before: a refresh token is known; the last request left 600 ms ago. */
@@ -72,6 +75,10 @@ export const states: Record<string, { state: EngineState; memory: AccountMemory 
     state: { kind: 'retrying', token: null, streak: recentFailure, retryAtMs: NOW_MS + 500 },
     memory,
   },
+  'retrying, no token, backoff past spacing': {
+    state: { kind: 'retrying', token: null, streak: fourthFailure, retryAtMs: NOW_MS + 7_500 },
+    memory,
+  },
   lockedOut: { state: { kind: 'lockedOut', token: null, streak: lockOut }, memory },
   'lockedOut, a store token held': {
     state: { kind: 'lockedOut', token: held, streak: lockOut },
@@ -92,7 +99,10 @@ export const findings = {
 
 export const events: Record<string, EngineEvent> = {
   startAsked: { kind: 'startAsked' },
-  tokenAsked: { kind: 'tokenAsked' },
+  /** A caller who will not wait for a later request. */
+  tokenAsked: { kind: 'tokenAsked', waitUntilMs: NOW_MS },
+  /** A caller who waits 5 s for a request to start. */
+  'tokenAsked, patient': { kind: 'tokenAsked', waitUntilMs: NOW_MS + 5_000 },
   refreshAsked: { kind: 'refreshAsked' },
   timerFired: { kind: 'timerFired' },
   tokenObtained: {
@@ -105,6 +115,13 @@ export const events: Record<string, EngineEvent> = {
     kind: 'attemptFailed',
     failure: serverError(),
     grant: 'password',
+    durationMs: 40,
+    findings,
+  },
+  'attemptFailed, refresh grant': {
+    kind: 'attemptFailed',
+    failure: serverError(),
+    grant: 'refresh_token',
     durationMs: 40,
     findings,
   },
@@ -123,6 +140,7 @@ export const events: Record<string, EngineEvent> = {
   'tokenRefused, held token': { kind: 'tokenRefused', accessToken: 'held' },
   'tokenRefused, other token': { kind: 'tokenRefused', accessToken: 'older' },
   storeAnswersAgain: { kind: 'storeAnswersAgain' },
+  renewalAnnounced: { kind: 'renewalAnnounced' },
   closeAsked: { kind: 'closeAsked' },
 };
 

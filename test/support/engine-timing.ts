@@ -6,6 +6,8 @@
 import { afterEach, beforeEach, jest } from '@jest/globals';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { resolveEnkashAuthOptions } from '../../lib/enkash-auth.options.js';
+import type { EnkashServerTokenCheck } from '../../lib/interfaces/enkash-auth-options.interface.js';
+import { renewalDelayMs } from '../../lib/token/renewal-policy.js';
 import { RenewalTimer } from '../../lib/token/renewal-timer.js';
 import { TokenEngine } from '../../lib/token/token-engine.js';
 import { recordingLogger } from './recording-logger.js';
@@ -21,12 +23,14 @@ export let engine: TokenEngine;
 /** The logger of every engine; its mocks are reset before each test. */
 export const logger = recordingLogger();
 
-function createEngine(refreshBeforeExpirySeconds = 300): TokenEngine {
+/** Engines a test made besides {@link engine}, closed after it. */
+const extraEngines: TokenEngine[] = [];
+
+function createEngine(serverTokenCheck: EnkashServerTokenCheck = 'never'): TokenEngine {
   const options = resolveEnkashAuthOptions({
     ...UNIT_REGISTRATION,
-    refreshBeforeExpirySeconds,
     // A lone instance's timing, to the millisecond: no check with EnKash before a refresh grant, no jitter.
-    serverTokenCheck: 'never',
+    serverTokenCheck,
   });
   return new TokenEngine({
     options,
@@ -55,8 +59,20 @@ export function useEngineTiming(): void {
 
   afterEach(() => {
     engine.close();
+    for (const extra of extraEngines.splice(0)) extra.close();
     jest.useRealTimers();
   });
+}
+
+/**
+ * An engine on the current test's token endpoint, registry and logger that asks EnKash for its current token before
+ * every refresh grant (`serverTokenCheck: 'always'`); closed after the test. Its timer has the same name as
+ * {@link engine}'s: use one of the two in a test.
+ */
+export function engineChecking(): TokenEngine {
+  const checking = createEngine('always');
+  extraEngines.push(checking);
+  return checking;
 }
 
 /** Lets promise callbacks run between fake-timer steps. */
@@ -68,4 +84,9 @@ export async function flush(): Promise<void> {
 export async function advance(ms: number): Promise<void> {
   await jest.advanceTimersByTimeAsync(ms);
   await flush();
+}
+
+/** When the engines of these specs renew a token that lives `lifetimeSeconds`, counted from its request. */
+export function renewalAfterMs(lifetimeSeconds: number): number {
+  return renewalDelayMs(lifetimeSeconds * 1_000, 300, () => 0);
 }

@@ -3,15 +3,15 @@
 import type { EnkashAuthError } from '../../lib/errors/enkash-auth.error.js';
 import type { TokenGrantClient } from '../../lib/token/token-engine.js';
 import type { TokenSet } from '../../lib/token/token-set.js';
+import { renewalDelayMs } from '../../lib/token/renewal-policy.js';
 
 /** The lifetime of every token the server issues, in seconds. */
 export const LIFETIME_S = 3_600;
-// Renewal margin: 300 s; with the jitter, renewals fall between 300 and 450 s before expiry: from 3150 to 3300 s
-// into a token's life.
+// Renewal margin: 300 s; with the jitter, renewals fall between 300 and 450 s before expiry.
 /** The earliest a replica renews a token, in seconds into its life. */
-export const EARLIEST_RENEWAL_S = LIFETIME_S - 450;
+export const EARLIEST_RENEWAL_S = renewalDelayMs(LIFETIME_S * 1000, 300, () => 1) / 1000;
 /** The latest a replica renews a token, in seconds into its life. */
-export const LATEST_RENEWAL_S = LIFETIME_S - 300;
+export const LATEST_RENEWAL_S = renewalDelayMs(LIFETIME_S * 1000, 300, () => 0) / 1000;
 
 /**
  * EnKash's token server as Spring's DefaultTokenServices behaves, in fake time: a password grant hands back the
@@ -21,6 +21,8 @@ export class TokenServer {
   readonly calls: Array<{ replica: string; grant: 'password' | 'refresh_token'; at: number }> = [];
   /** Errors the next password grants throw, in order. */
   readonly passwordFailures: EnkashAuthError[] = [];
+  /** How long (fake time) each answer takes; the grant takes effect at once, as EnKash revokes before it answers. */
+  latencyMs = 0;
   private current: { value: string; expiresAt: number } | undefined;
   private issued = 0;
 
@@ -31,12 +33,12 @@ export class TokenServer {
         const failure = this.passwordFailures.shift();
         if (failure !== undefined) return Promise.reject(failure);
         if (this.current === undefined || this.current.expiresAt <= Date.now()) this.issue();
-        return Promise.resolve(this.answer());
+        return this.later(this.answer());
       },
       requestRefreshGrant: () => {
         this.calls.push({ replica, grant: 'refresh_token', at: Date.now() });
         this.issue();
-        return Promise.resolve(this.answer());
+        return this.later(this.answer());
       },
       close: () => undefined,
     };
@@ -65,6 +67,11 @@ export class TokenServer {
     return this.calls.filter(
       (call) => call.grant === grant && (replica === undefined || call.replica === replica),
     ).length;
+  }
+
+  private later(answer: TokenSet): Promise<TokenSet> {
+    if (this.latencyMs <= 0) return Promise.resolve(answer);
+    return new Promise((resolve) => setTimeout(() => resolve(answer), this.latencyMs));
   }
 
   private issue(): void {

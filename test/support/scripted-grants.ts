@@ -4,6 +4,9 @@ import { interpretTokenAnswer } from '../../lib/token/token-answer.js';
 import type { TokenGrantClient } from '../../lib/token/token-engine.js';
 import type { TokenSet } from '../../lib/token/token-set.js';
 
+/** `getAccessToken()`'s options for a caller who does not wait for a later token request. */
+export const NO_WAIT = { waitMs: 0 } as const;
+
 /** What the scripted endpoint answers one grant with: a token, or the error the token client would throw. */
 export type Answer = TokenSet | EnkashAuthError;
 
@@ -18,6 +21,8 @@ export class ScriptedGrants implements TokenGrantClient {
   };
   closed = false;
   latencyMs = 0;
+  /** The lifetime of the tokens it issues when no answer is queued. */
+  lifetimeSeconds = 86_399;
   private issued = 0;
 
   requestPasswordGrant(): Promise<TokenSet> {
@@ -41,7 +46,7 @@ export class ScriptedGrants implements TokenGrantClient {
   }
 
   private answer(answer: Answer | undefined): Promise<TokenSet> {
-    const result = answer ?? token(86_399, `access-${++this.issued}`);
+    const result = answer ?? token(this.lifetimeSeconds, `access-${++this.issued}`);
     return new Promise((resolve, reject) => {
       const settle = (): void =>
         result instanceof EnkashAuthError ? reject(result) : resolve(result);

@@ -12,7 +12,7 @@ export interface CapturedLogLine {
 }
 
 /** A secret and the name a failing test shows instead of its value. */
-interface NamedSecret {
+export interface NamedSecret {
   name: string;
   value: string;
 }
@@ -158,7 +158,20 @@ export function describeError(error: unknown): string {
  * the password (raw, URL-encoded and form-encoded) and the `Basic` header value.
  */
 export function credentialsOfSimulator(simulator: EnkashSimulator): NamedSecret[] {
-  const { clientId, clientSecret, username, password } = simulator.options;
+  return credentialsOf(simulator.options);
+}
+
+/**
+ * `credentials` in every form they travel in: the client secret, the username, the password (raw, URL-encoded and
+ * form-encoded) and the `Basic` header value.
+ */
+export function credentialsOf(credentials: {
+  clientId: string;
+  clientSecret: string;
+  username: string;
+  password: string;
+}): NamedSecret[] {
+  const { clientId, clientSecret, username, password } = credentials;
   const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
   return [
     { name: 'client secret', value: clientSecret },

@@ -8,6 +8,12 @@ export const serverError = (): EnkashAuthError =>
     retryable: true,
   });
 
+/** No answer within `tokenRequestTimeoutMs`: transient. */
+export const timeoutError = (): EnkashAuthError =>
+  new EnkashAuthError('timeout', 'EnKash token endpoint did not answer within 10000 ms', {
+    retryable: true,
+  });
+
 /** A 429 with its `Retry-After`. */
 export const rateLimited = (retryAfterMs: number): EnkashAuthError =>
   new EnkashAuthError('rate_limited', 'EnKash token endpoint answered HTTP 429', {
