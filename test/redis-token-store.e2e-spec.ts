@@ -294,6 +294,25 @@ describe('RedisTokenStore on a real Redis', () => {
       expect(heard).toEqual(['key', 'key']);
     });
 
+    it('tells the listeners of another instance of a renewal announced and of a lock released, each apart', async () => {
+      const renewer = await openStore();
+      const listening = await openStore();
+      const key = randomUUID();
+      const heard: string[] = [];
+      listening.onTokenWritten(key, () => heard.push('written or released'));
+      listening.onRenewalAnnounced(key, () => heard.push('renewing'));
+      await subscribed(`${PREFIX}written:${key}`);
+
+      await renewer.announceRenewal(key);
+      await eventually(async () => heard.length === 1, 'the announcement heard');
+      expect(await renewer.acquireLock(key, 'renewer', 5_000)).toBe(true);
+      await renewer.releaseLock(key, 'renewer');
+      await eventually(async () => heard.length === 2, 'the release heard');
+      await renewer.releaseLock(key, 'renewer'); // no longer its lock: nothing published
+      await sleep(50);
+      expect(heard).toEqual(['renewing', 'written or released']);
+    });
+
     it('stops listening when told, unsubscribing with the last listener of a key', async () => {
       const writer = await openStore();
       const listening = await openStore();

@@ -6,6 +6,12 @@
 // No script compares token values: sealing draws a random IV, so one token is stored differently each time.
 import type { SharedEnkashToken } from './token-store.interface.js';
 
+/** What a release of the lock publishes on the account's channel: instances waiting for the holder look again. */
+export const RELEASED_NOTICE = 'released';
+
+/** What an instance about to send the refresh grant publishes on the account's channel. */
+export const RENEWING_NOTICE = 'renewing';
+
 /** Reads the value and the remaining lifetime in one step, so that they belong to the same write. */
 export const READ_SCRIPT = `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
@@ -36,9 +42,16 @@ if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
-/** Deletes the lock only if `owner` still holds it: it may have expired and been taken by another instance. */
+/**
+ * Deletes the lock only if `owner` still holds it (it may have expired and been taken by another instance), and says
+ * so on the account's channel.
+ */
 export const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], '${RELEASED_NOTICE}')
+  return 1
+end
 return 0`;
 
 /** What is sealed under a token key: JSON of the access token and the refresh token, nothing else. */

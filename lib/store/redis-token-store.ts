@@ -18,6 +18,7 @@ import {
   parseReadReply,
   READ_SCRIPT,
   RELEASE_SCRIPT,
+  RENEWING_NOTICE,
   WRITE_SCRIPT,
 } from './redis-scripts.js';
 import {
@@ -90,8 +91,12 @@ const DEFAULT_LOGGER_CONTEXT = 'EnkashAuth';
 /** Clients the store created from a URL or seed nodes, hence closes; an application's own client is never in it. */
 const ownedClients = new WeakSet<RedisConnection>();
 
-/** One call of {@link RedisTokenStore.onTokenWritten}. */
+/** What a message on an account's channel says: a token written (or the lock released), or a renewal announced. */
+type Notice = 'written' | 'renewing';
+
+/** One call of {@link RedisTokenStore.onTokenWritten} or {@link RedisTokenStore.onRenewalAnnounced}. */
 interface Subscription {
+  readonly notice: Notice;
   readonly listener: () => void;
 }
 
@@ -181,38 +186,32 @@ export class RedisTokenStore implements TokenStore {
     return reply === 1;
   }
 
-  /** Releases the lock of `key` only if `owner` still holds it. */
+  /** Releases the lock of `key` only if `owner` still holds it, telling the listeners of `key` that it did. */
   async releaseLock(key: string, owner: string): Promise<void> {
     await this.run('releaseLock', () =>
-      this.client.eval(RELEASE_SCRIPT, 1, this.lockKey(key), owner),
+      this.client.eval(RELEASE_SCRIPT, 1, this.lockKey(key), owner, this.channelOf(key)),
+    );
+  }
+
+  /** Tells every instance listening to `key` that one is about to send the refresh grant. */
+  async announceRenewal(key: string): Promise<void> {
+    await this.run('announceRenewal', () =>
+      this.client.publish(this.channelOf(key), RENEWING_NOTICE),
     );
   }
 
   /**
-   * Calls `listener` after each write under `key` by any instance. The channel is subscribed on a connection of
-   * its own, which ioredis subscribes again after each reconnection (on another node, for a cluster's).
+   * Calls `listener` after each write under `key` by any instance, and each release of its lock. The channel is
+   * subscribed on a connection of its own, which ioredis subscribes again after each reconnection (on another node,
+   * for a cluster's).
    */
   onTokenWritten(key: string, listener: () => void): () => void {
-    if (this.closing !== undefined) return () => undefined;
-    const channel = this.channelOf(key);
-    const subscription: Subscription = { listener };
-    let subscriptions = this.subscriptions.get(channel);
-    if (subscriptions === undefined) {
-      subscriptions = new Set();
-      this.subscriptions.set(channel, subscriptions);
-      // A failure needs no handling: the offline queue sends it once connected, and resubscription keeps it.
-      this.subscriberConnection().subscribe(channel).catch(ignoreConnectionError);
-    }
-    subscriptions.add(subscription);
-    const current = subscriptions;
-    return () => {
-      if (!current.delete(subscription) || current.size > 0) return;
-      if (this.subscriptions.get(channel) !== current) return;
-      this.subscriptions.delete(channel);
-      if (this.closing === undefined) {
-        this.subscriber?.unsubscribe(channel).catch(ignoreConnectionError);
-      }
-    };
+    return this.listen(key, 'written', listener);
+  }
+
+  /** Calls `listener` after any instance announced a renewal of `key`, on the same channel as the writes. */
+  onRenewalAnnounced(key: string, listener: () => void): () => void {
+    return this.listen(key, 'renewing', listener);
   }
 
   /**
@@ -240,16 +239,42 @@ export class RedisTokenStore implements TokenStore {
     ]);
   }
 
+  private listen(key: string, notice: Notice, listener: () => void): () => void {
+    if (this.closing !== undefined) return () => undefined;
+    const channel = this.channelOf(key);
+    const subscription: Subscription = { notice, listener };
+    let subscriptions = this.subscriptions.get(channel);
+    if (subscriptions === undefined) {
+      subscriptions = new Set();
+      this.subscriptions.set(channel, subscriptions);
+      // A failure needs no handling: the offline queue sends it once connected, and resubscription keeps it.
+      this.subscriberConnection().subscribe(channel).catch(ignoreConnectionError);
+    }
+    subscriptions.add(subscription);
+    const current = subscriptions;
+    return () => {
+      if (!current.delete(subscription) || current.size > 0) return;
+      if (this.subscriptions.get(channel) !== current) return;
+      this.subscriptions.delete(channel);
+      if (this.closing === undefined) {
+        this.subscriber?.unsubscribe(channel).catch(ignoreConnectionError);
+      }
+    };
+  }
+
   /** The pub/sub connection, opened when the first listener arrives. */
   private subscriberConnection(): RedisConnection {
     if (this.subscriber === undefined) {
       const subscriber = subscriberConnectionOf(this.client, this.operationTimeoutMs);
       subscriber.on('error', ignoreConnectionError);
-      subscriber.on('message', (channel: string) => {
+      subscriber.on('message', (channel: string, message: string) => {
         const subscriptions = this.subscriptions.get(channel);
         if (subscriptions === undefined) return;
+        const notice: Notice = message === RENEWING_NOTICE ? 'renewing' : 'written';
         for (const subscription of [...subscriptions]) {
-          if (subscriptions.has(subscription)) callSafely(subscription.listener);
+          if (subscription.notice === notice && subscriptions.has(subscription)) {
+            callSafely(subscription.listener);
+          }
         }
       });
       this.subscriber = subscriber;
