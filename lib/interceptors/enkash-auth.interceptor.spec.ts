@@ -12,9 +12,10 @@ import { EnkashAuthInterceptor } from './enkash-auth.interceptor.js';
 // The HTTP behaviour is specified end to end in test/enkash-auth-interceptor.e2e-spec.ts; these are the cases
 // an HTTP application cannot show: other transports, and no HTTP adapter at all.
 
-/** A token service that answers `outcome`, with a retry scheduled in 2 seconds. */
+/** A token service that holds no token and answers `outcome`, with a retry scheduled in 2 seconds. */
 function tokenService(outcome: string | Error): EnkashAuthService {
   return {
+    getCachedAccessToken: () => undefined,
     getAccessToken: () =>
       typeof outcome === 'string' ? Promise.resolve(outcome) : Promise.reject(outcome),
     getStatus: () => ({ nextRetryAt: new Date(Date.now() + 2_000), nextRenewalAt: null }),
@@ -107,5 +108,32 @@ describe('EnkashAuthInterceptor over HTTP', () => {
       bug,
     );
     expect(setHeader).not.toHaveBeenCalled();
+  });
+});
+
+describe('EnkashAuthInterceptor with a token held', () => {
+  it('hands the held token to the handler without asking for one or arming a timer', async () => {
+    jest.useFakeTimers();
+    try {
+      const auth = {
+        ...tokenService(serverError()),
+        getCachedAccessToken: () => 'held-token',
+        getAccessToken: jest.fn(() => Promise.reject(new Error('not to be asked'))),
+      } as unknown as EnkashAuthService;
+      const interceptor = interceptorOver(auth, adapterHost().host);
+      const { next, handle } = handler();
+      const request: { enkash?: string } = {};
+
+      await interceptor.intercept(contextOf('http', request, {}), next);
+
+      expect(request.enkash).toBe('held-token');
+      expect(handle).toHaveBeenCalledTimes(1);
+      expect(
+        (auth as unknown as { getAccessToken: jest.Mock }).getAccessToken,
+      ).not.toHaveBeenCalled();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
