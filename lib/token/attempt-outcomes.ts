@@ -147,7 +147,7 @@ export function fail(
         { kind: 'cancelTimer' },
         { kind: 'log', level: 'error', message: lockedOut(failure) },
         report,
-        { kind: 'settleCallers', outcome: { failure, nextAttemptAtMs: null } },
+        { kind: 'settleCallers', outcome: { failure, nextAttemptInMs: null } },
       ],
     };
   }
@@ -170,7 +170,7 @@ export function fail(
   }
   effects.push(report, {
     kind: 'settleCallers',
-    outcome: { failure, nextAttemptAtMs: nowMs + delayMs },
+    outcome: { failure, nextAttemptInMs: delayMs },
   });
   return {
     state: { kind: 'retrying', token, streak, retryAtMs: nowMs + delayMs },

@@ -73,13 +73,13 @@ export type Effect =
   | { readonly kind: 'cancelTimer' }
   /**
    * Hand a token to every caller waiting for one; or, after a failure, reject those who will not wait until the
-   * next token request (`nextAttemptAtMs`, monotonic; `null` when none will come on its own).
+   * next token request (`nextAttemptInMs` from now; `null` when none will come on its own).
    */
   | {
       readonly kind: 'settleCallers';
       readonly outcome:
         | { readonly token: HeldToken }
-        | { readonly failure: EnkashAuthError; readonly nextAttemptAtMs: number | null };
+        | { readonly failure: EnkashAuthError; readonly nextAttemptInMs: number | null };
     }
   | { readonly kind: 'log'; readonly level: 'log' | 'warn' | 'error'; readonly message: string }
   | { readonly kind: 'report'; readonly event: TokenEngineEvent }

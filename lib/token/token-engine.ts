@@ -264,7 +264,7 @@ export class TokenEngine {
           return this.waiting.resolveAll(outcome.token);
         }
         ended?.settle(outcome);
-        return this.waiting.failAll(outcome.failure, outcome.nextAttemptAtMs, this.now());
+        return this.waiting.failAll(outcome.failure, outcome.nextAttemptInMs);
       }
       case 'log':
         return this.deps.logger[effect.level](effect.message);

@@ -53,11 +53,11 @@ export class WaitingCallers {
   }
 
   /**
-   * A request failed at `nowMs`: every caller whose patience does not reach `nextAttemptAtMs` (`null`: no request will
-   * come on its own) gets `failure`; the others wait for that request.
+   * A request failed: every caller whose patience does not reach the next request, `nextAttemptInMs` from now
+   * (`null`: none will come on its own), gets `failure`; the others wait for that request.
    */
-  failAll(failure: EnkashAuthError, nextAttemptAtMs: number | null, nowMs: number): void {
-    const waitMs = nextAttemptAtMs === null ? Number.POSITIVE_INFINITY : nextAttemptAtMs - nowMs;
+  failAll(failure: EnkashAuthError, nextAttemptInMs: number | null): void {
+    const waitMs = nextAttemptInMs ?? Number.POSITIVE_INFINITY;
     for (const caller of [...this.callers]) {
       if (waitMs > caller.patienceLeftMs) caller.settle({ error: failure });
       else caller.patienceLeftMs -= Math.max(0, waitMs);
