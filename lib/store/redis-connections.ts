@@ -3,6 +3,9 @@
 // dependency, loaded by the store's factory when it is installed.
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 
+/** How many operation timeouts a connection attempt may take (ioredis's `connectTimeout`). */
+const FIRST_CONNECTION_ALLOWANCE = 4;
+
 /** A client the store can use: a `Redis` (one server, or a primary found through Sentinel) or a `Cluster`. */
 export type RedisConnection = Redis | Cluster;
 
@@ -38,7 +41,7 @@ export function commandConnectionOptions(operationTimeoutMs: number): RedisOptio
     // A command in flight when the connection drops fails at the first reconnection attempt, never resent.
     maxRetriesPerRequest: 0,
     commandTimeout: operationTimeoutMs,
-    connectTimeout: operationTimeoutMs * 4,
+    connectTimeout: operationTimeoutMs * FIRST_CONNECTION_ALLOWANCE,
     disconnectTimeout: disconnectWaitMs(operationTimeoutMs),
     retryStrategy: reconnectDelay,
     lazyConnect: false,
@@ -128,10 +131,26 @@ export function whenConnected(client: RedisConnection, send: () => void): () => 
   return stop;
 }
 
+/** Clients seen ready at least once: their first connection is made. */
+const connectedOnce = new WeakSet<RedisConnection>();
+
+/**
+ * Whether `client` is still making its first connection. An application that boots many replicas at once (a deploy)
+ * may take longer than one operation's timeout to connect, and a replica whose first read timed out would log in on
+ * its own instead of adopting the others' token.
+ */
+function firstConnectionUnderWay(client: RedisConnection): boolean {
+  if (client.status === 'ready') connectedOnce.add(client);
+  if (connectedOnce.has(client)) return false;
+  return client.status === 'wait' || client.status === 'connecting' || client.status === 'connect';
+}
+
 /**
  * Sends one command of `operation` on `client`, settled within `timeoutMs` by a timer of its own: an application's
- * client may queue commands while disconnected. Errors name the operation only, never a value or the server's URL,
- * and do not wrap ioredis's error, which carries the command's arguments (a token).
+ * client may queue commands while disconnected. While the client makes its first connection, the command may also
+ * wait for it as long as ioredis's `connectTimeout` allows ({@link commandConnectionOptions}: four times the
+ * timeout). Errors name the operation only, never a value or the server's URL, and do not wrap ioredis's error,
+ * which carries the command's arguments (a token).
  */
 export function sendWithin<T>(
   client: RedisConnection,
@@ -139,15 +158,19 @@ export function sendWithin<T>(
   timeoutMs: number,
   command: () => Promise<T>,
 ): Promise<T> {
+  const limitMs = firstConnectionUnderWay(client)
+    ? timeoutMs + FIRST_CONNECTION_ALLOWANCE * timeoutMs
+    : timeoutMs;
   const timeoutError = (): Error =>
-    new Error(`Redis did not answer the token store's ${operation} within ${timeoutMs} ms`);
+    new Error(`Redis did not answer the token store's ${operation} within ${limitMs} ms`);
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       stopWaiting();
       reject(timeoutError());
-    }, timeoutMs);
+    }, limitMs);
     timer.unref();
     const stopWaiting = whenConnected(client, () => {
+      if (client.status === 'ready') connectedOnce.add(client);
       // Through a promise, so that a command throwing at once is reported like one that rejects.
       Promise.resolve()
         .then(command)
