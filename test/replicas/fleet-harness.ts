@@ -43,7 +43,7 @@ export interface FleetRunOptions {
   readonly durationMs: number;
 }
 
-const PAUSE_BETWEEN_CALLS_MS = 100;
+const PAUSE_BETWEEN_CALLS_MS = 250;
 const LOAD_LIMIT_MS = 60_000;
 
 /** Runs the fleet from the deploy to exit; every child is killed if anything goes wrong. */
