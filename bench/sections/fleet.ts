@@ -36,7 +36,7 @@ export async function measureFleet(sizes: BenchSizes['fleet']): Promise<SectionR
         `${result.processes} processes of ${result.replicas / result.processes} Nest application contexts each, ` +
         'every context with its own token engine, Redis connections and timers (test/fixtures/fleet-member.ts), ' +
         'all booting at once as a deploy starts them, against one simulator and one redis-server on loopback; one ' +
-        `caller per replica, a call every 100 ms; ${TOKEN_LIFETIME_SECONDS} s tokens renewed 1 s before expiry.`,
+        `caller per replica, a call every 250 ms; ${TOKEN_LIFETIME_SECONDS} s tokens renewed 1 s before expiry.`,
       header: ['', 'fleet'],
       rows,
       targets: [
